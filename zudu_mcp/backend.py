@@ -1,0 +1,85 @@
+"""Which Zudu the server talks to: the real API with the operator's credentials, or the sandbox.
+
+The sandbox is chosen only on request (--sandbox / ZUDU_SANDBOX=1); without credentials the
+real backend refuses each call with the fix instead of quietly falling back to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from zudu_mcp.config import Settings
+from zudu_mcp.zudu.errors import CredentialsMissing
+
+if TYPE_CHECKING:
+    from zudu_mcp.sandbox import SandboxState
+    from zudu_mcp.zudu.client import ZuduClient
+
+SANDBOX_BASE_URL = "http://sandbox.zudu.invalid"
+
+MISSING_CREDENTIALS = (
+    "Zudu credentials are not configured, so nothing was sent. Set ZUDU_API_KEY and ZUDU_API_SECRET "
+    "(from the Zudu dashboard) in this server's environment, e.g. in the 'env' block of the MCP client "
+    "config, or start the server with --sandbox (or ZUDU_SANDBOX=1) to use the built-in emulator "
+    "without an account."
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Backend:
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now, transport: Any = None):
+        self.settings = settings
+        self.clock = clock
+        self._transport = transport  # tests inject an httpx transport here
+        self._client: ZuduClient | None = None
+        self.sandbox_state: SandboxState | None = None
+
+    @property
+    def sandbox(self) -> bool:
+        return self.settings.sandbox
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def client(self) -> ZuduClient:
+        if self._client is None:
+            self._client = self._open()
+        return self._client
+
+    def _open(self) -> ZuduClient:
+        from zudu_mcp.zudu.client import ZuduClient  # httpx loads on first use, not at start-up
+
+        settings = self.settings
+        if settings.sandbox:
+            import httpx
+
+            from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, SandboxState, create_app
+
+            self.sandbox_state = SandboxState(clock=lambda: int(self.now().timestamp() * 1000))
+            transport = self._transport or httpx.ASGITransport(app=create_app(self.sandbox_state))
+            return ZuduClient(
+                base_url=SANDBOX_BASE_URL,
+                api_key=SANDBOX_API_KEY,
+                api_secret=SANDBOX_API_SECRET,
+                timeout=settings.timeout_seconds,
+                transport=transport,
+            )
+        if settings.api_key is None or settings.api_secret is None:
+            raise CredentialsMissing(MISSING_CREDENTIALS)
+        return ZuduClient(
+            base_url=settings.base_url,
+            api_key=settings.api_key.get_secret_value(),
+            api_secret=settings.api_secret.get_secret_value(),
+            timeout=settings.timeout_seconds,
+            transport=self._transport,
+        )
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

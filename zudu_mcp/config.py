@@ -1,0 +1,64 @@
+"""Settings, read once from the environment (what MCP clients pass) and overridden by CLI flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://api.zudu.ai"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZUDU_", extra="ignore")
+
+    api_key: SecretStr | None = Field(default=None, description="X-API-KEY from the Zudu dashboard (sk_...).")
+    api_secret: SecretStr | None = Field(default=None, description="X-API-SECRET from the Zudu dashboard.")
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="Zudu API root.")
+    sandbox: bool = Field(default=False, description="Talk to the built-in emulator instead of Zudu.")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300, description="Per-request timeout.")
+    log_level: str = Field(default="WARNING", description="Server log level (stderr).")
+
+    @field_validator("api_key", "api_secret", mode="before")
+    @classmethod
+    def _blank_is_missing(cls, value: Any) -> Any:
+        # MCP client configs often carry "" for a variable the user has not filled in.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"ZUDU_BASE_URL must start with https:// (got {value!r}); the default is {DEFAULT_BASE_URL}")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("ZUDU_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.api_key is not None and self.api_secret is not None
+
+    def describe(self) -> dict[str, str]:
+        """The effective configuration for `zudu-mcp doctor`, secrets masked."""
+        return {
+            "mode": "sandbox (built-in emulator, no real calls)" if self.sandbox else "live (api.zudu.ai or ZUDU_BASE_URL)",
+            "ZUDU_BASE_URL": "(in-process sandbox)" if self.sandbox else self.base_url,
+            "ZUDU_API_KEY": mask(self.api_key),
+            "ZUDU_API_SECRET": mask(self.api_secret),
+            "ZUDU_SANDBOX": str(self.sandbox).lower(),
+            "ZUDU_TIMEOUT_SECONDS": f"{self.timeout_seconds:g}",
+            "ZUDU_LOG_LEVEL": self.log_level,
+        }
+
+
+def mask(secret: SecretStr | None) -> str:
+    if secret is None:
+        return "not set"
+    return f"set ({len(secret.get_secret_value())} characters, hidden)"

@@ -1,0 +1,96 @@
+"""`zudu-mcp demo`: a whole assistant session against the sandbox, over a real stdio connection.
+
+It starts this server as a subprocess in sandbox mode, connects with the MCP SDK's client
+(what Claude Desktop and other clients do), and prints what the assistant would see.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+# The request body from Zudu's create-batch-call page, verbatim.
+SEED_REQUEST: dict[str, Any] = {
+    "from_number": "+918035315547",
+    "name": "new_batch_call_docs",
+    "agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e",
+    "retry_config": {"enabled": True, "max_attempts": 3},
+    "quiet_hours": {"enabled": True, "start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Calcutta"},
+    "retry_rules": [
+        {"condition": "no_answer", "enabled": True, "retry_timing": {"type": "AT", "time": "13:00"}},
+        {"condition": "busy", "enabled": True, "retry_timing": {"type": "AT", "time": "14:00"}},
+        {"condition": "voicemail", "enabled": True, "retry_timing": {"type": "AFTER", "duration_minutes": 120}},
+    ],
+    "send_now": False,
+    "tasks": [
+        {
+            "to_number": "+919600011957",
+            "dynamic_variables": {
+                "order_id": "5001201",
+                "name": "Aswathi",
+                "gender": "Female",
+                "address": "Green Park Residency",
+                "branchname": "WHITEFIELD-HUB",
+                "cityname": "Bangalore",
+                "created_date": "1/5/26",
+                "scheduleddate": "1/10/26",
+            },
+        },
+        {
+            "to_number": "+919445216009",
+            "dynamic_variables": {
+                "order_id": "5001202",
+                "name": "dev",
+                "gender": "Female",
+                "address": "Lake View Apartments",
+                "branchname": "MADHAPUR-HUB",
+                "cityname": "Hyderabad",
+                "created_date": "1/6/26",
+                "scheduleddate": "1/12/26",
+            },
+        },
+    ],
+    "timezone": "Asia/Calcutta",
+    "trigger_timestamp": 1771573740000,
+}
+
+
+def seed_request_for_tomorrow(now: datetime) -> dict[str, Any]:
+    """The seed's own time (20 Feb 2026) has passed, so the demo schedules tomorrow 10:00 in its zone."""
+    request = copy.deepcopy(SEED_REQUEST)
+    zone = ZoneInfo(request["timezone"])
+    tomorrow = (now.astimezone(zone) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    request["trigger_timestamp"] = int(tomorrow.timestamp() * 1000)
+    return request
+
+
+async def run_demo(out: TextIO) -> int:
+    from datetime import UTC
+
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    def show(text: str = "") -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    server = StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", "--sandbox"])
+    show("Starting `zudu-mcp --sandbox` as a stdio subprocess and connecting with the MCP SDK client...")
+    async with Client(server, read_timeout_seconds=60) as client:
+        listed = await client.list_tools()
+        show(f"\nThe server offers {len(listed.tools)} tool(s):")
+        for tool in listed.tools:
+            show(f"  - {tool.name}: {(tool.description or '').splitlines()[0]}")
+
+        arguments = seed_request_for_tomorrow(datetime.now(UTC))
+        show("\nThe assistant calls create_batch_call with Zudu's documented example (start moved to tomorrow 10:00):")
+        show("  " + json.dumps({k: v for k, v in arguments.items() if k != "tasks"}) + f" + {len(arguments['tasks'])} tasks")
+        result = await client.call_tool("create_batch_call", arguments)
+        show("\nWhat the assistant sees:" + (" (error)" if result.is_error else ""))
+        for block in result.content:
+            show("  " + getattr(block, "text", "").replace("\n", "\n  "))
+        return 1 if result.is_error else 0

@@ -1,0 +1,59 @@
+"""Builds the MCP server: the tools, their published schemas, and the instructions assistants read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import ToolAnnotations
+from pydantic import ValidationError
+
+from zudu_mcp import __version__
+from zudu_mcp.backend import Backend
+from zudu_mcp.config import Settings
+from zudu_mcp.tools import batch_calls
+from zudu_mcp.tools.results import explain_validation_error
+from zudu_mcp.tools.schema import publishable
+
+INSTRUCTIONS = """\
+This server runs outbound voice campaigns on Zudu: an AI voice agent phones a list of people.
+Calls are real and billable. Before creating a batch call, confirm with the person: the agent,
+the caller number, how many recipients, and the exact start time in their time zone (read it
+back with weekday and zone). Times go to Zudu as Unix milliseconds. Results say plainly when
+the server runs against its sandbox, where nothing reaches real phones."""
+
+
+class CheckedTool(Tool):
+    """Reports invalid arguments as a list of fields and fixes instead of pydantic's raw dump."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(explain_validation_error(exc.__cause__, self.name)) from exc.__cause__
+            raise
+
+
+def build_tool(fn: Callable[..., Any], description: str, annotations: ToolAnnotations) -> Tool:
+    tool = CheckedTool.from_function(fn, description=description, annotations=annotations, structured_output=False)
+    tool.parameters = publishable(tool.parameters)
+    return tool
+
+
+def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:
+    backend = backend or Backend(settings or Settings())
+    tools = [
+        build_tool(batch_calls.create_batch_call_tool(backend), batch_calls.CREATE_DESCRIPTION, batch_calls.CREATE_ANNOTATIONS),
+    ]
+    return MCPServer(
+        name="zudu",
+        title="Zudu voice campaigns",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        tools=tools,
+        log_level=backend.settings.log_level,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,260 @@
+"""Wire models for Zudu's batch-call API, exactly as the public reference names and limits them.
+
+Validators raise messages that say what to send instead: they reach assistants verbatim.
+Reading is lenient where Zudu's own pages disagree (envelope or bare object, status case,
+seconds or milliseconds); writing is strict (milliseconds, lowercase enums, E.164).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+MAX_TASKS = 1000
+MAX_NAME_LENGTH = 255
+MAX_DYNAMIC_VARIABLES_BYTES = 5 * 1024
+SECONDS_MS_BOUNDARY = 10**11  # below: Unix seconds; at or above: Unix milliseconds
+
+E164_PATTERN = r"^\+[1-9]\d{6,14}$"
+AGENT_ID_PATTERN = r"^agent_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def check_e164(value: str) -> str:
+    if not re.match(E164_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not an E.164 phone number: send '+', the country code and the number "
+            "with no spaces or dashes, e.g. '+919600011957' or '+14155550123'"
+        )
+    return value
+
+
+def check_agent_id(value: str) -> str:
+    if not re.match(AGENT_ID_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a Zudu agent id: it must be 'agent_' followed by a UUID, "
+            "e.g. 'agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e' (copy it from the Zudu dashboard)"
+        )
+    return value
+
+
+def check_hhmm(value: str) -> str:
+    if not re.match(HHMM_PATTERN, value):
+        raise ValueError(f"{value!r} is not a 24-hour HH:MM time: send e.g. '08:00' or '22:30'")
+    return value
+
+
+def check_timezone(value: str) -> str:
+    """An IANA name; bare abbreviations such as 'IST' or 'EST' are refused because they are ambiguous."""
+    fix = "send an IANA time zone name such as 'Asia/Kolkata', 'America/New_York' or 'UTC'"
+    if value not in ("UTC", "GMT") and "/" not in value:
+        raise ValueError(f"{value!r} is not an IANA time zone name: {fix}")
+    try:
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"{value!r} is not a known time zone: {fix}") from None
+    return value
+
+
+def dynamic_variable_to_text(value: Any) -> Any:
+    """Zudu substitutes variables as text; numbers and booleans are sent as their text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def timestamp_to_ms(value: Any) -> Any:
+    """Zudu's pages show both seconds and milliseconds; below 10^11 a value is seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < SECONDS_MS_BOUNDARY:
+        return int(value * 1000)
+    return value
+
+
+def lowercase(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+PhoneNumber = Annotated[str, AfterValidator(check_e164), Field(json_schema_extra={"pattern": E164_PATTERN})]
+ClockTime = Annotated[str, AfterValidator(check_hhmm), Field(json_schema_extra={"pattern": HHMM_PATTERN})]
+TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
+AgentId = Annotated[str, AfterValidator(check_agent_id), Field(json_schema_extra={"pattern": AGENT_ID_PATTERN})]
+VariableText = Annotated[str, BeforeValidator(dynamic_variable_to_text)]
+BatchStatus = Literal["draft", "scheduled", "sent"]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Task(WireModel):
+    to_number: PhoneNumber = Field(description="Recipient in E.164, e.g. '+919600011957'.")
+    dynamic_variables: dict[str, VariableText] | None = Field(
+        default=None,
+        description="Values the agent can use in the call, e.g. {'name': 'Aswathi', 'order_id': '5001201'}. "
+        "Keys and values are text; at most 5 KB per recipient.",
+    )
+
+    @model_validator(mode="after")
+    def _variables_fit(self) -> Task:
+        if self.dynamic_variables:
+            size = len(json.dumps(self.dynamic_variables, ensure_ascii=False).encode())
+            if size > MAX_DYNAMIC_VARIABLES_BYTES:
+                raise ValueError(
+                    f"dynamic_variables for {self.to_number} are {size} bytes; Zudu accepts at most "
+                    f"{MAX_DYNAMIC_VARIABLES_BYTES} bytes per recipient: shorten or drop some values"
+                )
+        return self
+
+
+class RetryConfig(WireModel):
+    enabled: bool = Field(default=True, description="Retry recipients whose call did not connect.")
+    max_attempts: int = Field(ge=1, le=100, description="Attempts per recipient, including the first, e.g. 3.")
+
+
+class QuietHours(WireModel):
+    enabled: bool = Field(default=True, description="Hold calls during this daily window.")
+    start_time: ClockTime = Field(description="Window start, 24-hour 'HH:MM', e.g. '22:00'.")
+    end_time: ClockTime = Field(description="Window end, 24-hour 'HH:MM', e.g. '08:00'; may be earlier than start_time (crosses midnight).")
+    timezone: TimeZoneName = Field(description="IANA zone the window is read in, e.g. 'Asia/Kolkata'.")
+
+    @model_validator(mode="after")
+    def _window_not_empty(self) -> QuietHours:
+        if self.start_time == self.end_time:
+            raise ValueError(
+                f"start_time and end_time are both {self.start_time}, which is no window at all: "
+                "send different times, e.g. start_time '22:00' and end_time '08:00'"
+            )
+        return self
+
+
+class RetryTiming(WireModel):
+    type: Literal["AT", "AFTER"] = Field(
+        description="'AT' retries at a clock time (send time); 'AFTER' retries after a delay (send duration_minutes)."
+    )
+    time: ClockTime | None = Field(default=None, description="For type 'AT': 24-hour 'HH:MM', e.g. '14:00'.")
+    duration_minutes: int | None = Field(
+        default=None, ge=1, le=10080, description="For type 'AFTER': minutes to wait, e.g. 120 (at most 10080, a week)."
+    )
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> RetryTiming:
+        if self.type == "AT" and (self.time is None or self.duration_minutes is not None):
+            raise ValueError("type 'AT' needs 'time' (HH:MM) and no 'duration_minutes', e.g. {'type': 'AT', 'time': '14:00'}")
+        if self.type == "AFTER" and (self.duration_minutes is None or self.time is not None):
+            raise ValueError(
+                "type 'AFTER' needs 'duration_minutes' and no 'time', e.g. {'type': 'AFTER', 'duration_minutes': 120}"
+            )
+        return self
+
+
+class RetryRule(WireModel):
+    condition: Literal["no_answer", "busy", "voicemail"] = Field(description="Which outcome this rule retries.")
+    enabled: bool = Field(default=True, description="Whether the rule is active.")
+    retry_timing: RetryTiming = Field(description="When to retry.")
+
+
+class CreateBatchCallRequest(WireModel):
+    """The body of POST /batch-call, in the order of Zudu's own example."""
+
+    from_number: PhoneNumber
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    agent_id: AgentId
+    retry_config: RetryConfig | None = None
+    quiet_hours: QuietHours | None = None
+    retry_rules: list[RetryRule] | None = None
+    send_now: bool = False
+    tasks: list[Task] = Field(min_length=1, max_length=MAX_TASKS)
+    timezone: TimeZoneName | None = None
+    trigger_timestamp: int | None = Field(default=None, gt=0)
+    status: BatchStatus | None = None
+    organization_id: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _documented_rules(self) -> CreateBatchCallRequest:
+        check_send_rule(self.send_now, self.trigger_timestamp, self.status)
+        if self.from_number in {task.to_number for task in self.tasks}:
+            raise ValueError(
+                f"from_number {self.from_number} is also a recipient in tasks: Zudu refuses a batch that calls "
+                "its own caller id; remove that recipient or use another from_number"
+            )
+        conditions = [rule.condition for rule in self.retry_rules or ()]
+        repeated = sorted({c for c in conditions if conditions.count(c) > 1})
+        if repeated:
+            raise ValueError(f"retry_rules has more than one rule for {', '.join(repeated)}: keep one rule per condition")
+        return self
+
+
+def check_send_rule(send_now: bool, trigger_timestamp: int | None, status: str | None) -> None:
+    """Zudu's rule: send_now=true dials at once; otherwise trigger_timestamp (ms) is required; draft overrides."""
+    if send_now and trigger_timestamp is not None:
+        raise ValueError(
+            "send_now is true and trigger_timestamp is set, which contradict each other: "
+            "send only send_now=true to call now, or only trigger_timestamp to schedule"
+        )
+    if send_now and status in ("draft", "scheduled"):
+        raise ValueError(f"send_now is true but status is '{status}': drop one of them")
+    if status == "sent" and trigger_timestamp is not None:
+        raise ValueError("status 'sent' means call now, but trigger_timestamp schedules for later: drop one of them")
+    if not send_now and trigger_timestamp is None and status not in ("draft", "sent"):
+        raise ValueError(
+            "trigger_timestamp is missing: send trigger_timestamp (Unix milliseconds) to schedule, "
+            "send_now=true to call now, or status='draft' to save without calling"
+        )
+    if trigger_timestamp is not None and trigger_timestamp < SECONDS_MS_BOUNDARY:
+        raise ValueError(
+            f"trigger_timestamp {trigger_timestamp} looks like Unix seconds; Zudu takes milliseconds: "
+            f"send {trigger_timestamp * 1000}"
+        )
+
+
+# ---- responses -------------------------------------------------------------------------
+
+Timestamp = Annotated[int | None, BeforeValidator(timestamp_to_ms)]
+Status = Annotated[str | None, BeforeValidator(lowercase)]
+
+
+class BatchCall(BaseModel):
+    """A batch as Zudu returns it; unknown fields are dropped, times are always milliseconds."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    batch_call_id: str
+    name: str | None = None
+    from_number: str | None = None
+    agent_id: str | None = None
+    organization_id: str | None = None
+    status: Status = None
+    error: str | None = None
+    timezone: str | None = None
+    scheduled_timestamp: Timestamp = None
+    created_timestamp: Timestamp = None
+    last_sent_timestamp: Timestamp = None
+    total_task_count: int | None = None
+    total: int | None = None
+    sent: int | None = None
+    picked_up: int | None = None
+    completed: int | None = None
+    tasks_url: str | None = None
+    is_paused: bool | None = None
+    paused_at: Timestamp = None
+
+
+def unwrap(payload: Any) -> Any:
+    """Most Zudu pages wrap results as {"status", "message", "error", "data"}; the create page does not."""
+    if isinstance(payload, dict) and "data" in payload and payload.get("status") in ("success", "error", None):
+        return payload["data"]
+    return payload
+
+
+def ms_to_utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
