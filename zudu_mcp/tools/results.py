@@ -29,7 +29,8 @@ def explain_validation_error(exc: ValidationError, tool: str) -> str:
     """One line per problem, each naming the field and what to send instead."""
     lines = [f"{tool} was not run (nothing was sent): fix these arguments and call it again."]
     for problem in exc.errors(include_url=False):
-        lines.append(f"- {field_path(problem['loc'])}: {explain(problem)}")
+        path = field_path(problem["loc"])  # empty for rules that span fields; their text names them
+        lines.append(f"- {path}: {explain(problem)}" if path else f"- {explain(problem)}")
     return "\n".join(lines)
 
 
@@ -40,7 +41,7 @@ def field_path(loc: tuple[Any, ...]) -> str:
             path += f"[{part}]"
         elif part not in ("function-after", "function-before") and not str(part).startswith(("function-", "json-or-python")):
             path += f".{part}" if path else str(part)
-    return path or "arguments"
+    return path
 
 
 def explain(problem: Any) -> str:

@@ -1,0 +1,167 @@
+"""Shared fixtures: a loopback Zudu test double, a fixed clock, servers wired to either."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from zudu_mcp.backend import Backend
+from zudu_mcp.config import Settings
+from zudu_mcp.server import create_server
+
+API_KEY = "sk_testkey0123456789abcdef0123456789"
+API_SECRET = "s3cr3t_testsecret0123456789abcdef0123456789ab"
+
+# Before the seed's own trigger time (2026-02-20), so Zudu's example is still in the future.
+SEED_NOW = datetime(2026, 2, 12, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON; str/bytes -> raw
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False  # close the connection without answering
+
+
+class ZuduDouble:
+    """A real HTTP server on 127.0.0.1 that records requests and plays scripted replies."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.replies: list[Reply] = []
+        self.default: Callable[[Recorded], Reply] = lambda request: Reply(200, created_batch(request.body))
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                recorded = Recorded(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    json.loads(raw) if raw else None,
+                )
+                double.requests.append(recorded)
+                reply = double.replies.pop(0) if double.replies else double.default(recorded)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                body = reply.body
+                data = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.send_response(reply.status)
+                content_type = "application/json" if not isinstance(body, str | bytes) else "text/html"
+                self.send_header("Content-Type", content_type)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def created_batch(body: Any) -> dict[str, Any]:
+    body = body or {}
+    return {
+        "batch_call_id": "batch_call_73077b8359a4478189e503a1547a9147",
+        "name": body.get("name"),
+        "from_number": body.get("from_number"),
+        "scheduled_timestamp": body.get("trigger_timestamp"),
+        "total_task_count": len(body.get("tasks") or []),
+        "agent_id": body.get("agent_id"),
+        "organization_id": "org_32x5WvKzp28883DHaKC1YgEHzdE",
+        "status": "scheduled",
+        "error": None,
+        "total": len(body.get("tasks") or []),
+        "sent": 0,
+        "picked_up": 0,
+        "completed": 0,
+        "timezone": body.get("timezone"),
+        "last_sent_timestamp": None,
+        "created_timestamp": 1770882512648,
+        "is_paused": False,
+        "paused_at": None,
+    }
+
+
+@pytest.fixture
+def zudu_double() -> Iterator[ZuduDouble]:
+    double = ZuduDouble()
+    yield double
+    double.close()
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Both protocol eras: the 2025-11-25 handshake and the stateless 2026-07-28 one."""
+    return request.param
+
+
+def live_server(double: ZuduDouble, *, now: datetime = SEED_NOW, timeout: float = 5.0):
+    settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=double.url, timeout_seconds=timeout)
+    return create_server(backend=Backend(settings, clock=lambda: now))
+
+
+def sandbox_server(*, now: datetime = SEED_NOW):
+    backend = Backend(Settings(sandbox=True), clock=lambda: now)
+    return create_server(backend=backend), backend
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own ZUDU_* variables must not leak into tests."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("ZUDU_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

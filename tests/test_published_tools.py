@@ -1,0 +1,77 @@
+"""What assistants see: the tool list is snapshotted, portable, described and annotated."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from zudu_mcp.server import create_server
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
+FORBIDDEN_KEYS = {"$ref", "$defs", "oneOf", "allOf", "discriminator", "definitions"}
+
+pytestmark = pytest.mark.anyio
+
+
+async def published_tools(mode: str = "legacy") -> list[dict[str, Any]]:
+    async with Client(create_server(), mode=mode) as client:
+        listed = await client.list_tools()
+    return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in listed.tools]
+
+
+async def test_tool_list_matches_snapshot(mode: str) -> None:
+    """To change what assistants see on purpose: UPDATE_SNAPSHOTS=1 uv run pytest tests/test_published_tools.py"""
+    tools = await published_tools(mode)
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(tools, indent=2, ensure_ascii=False) + "\n")
+    assert tools == json.loads(SNAPSHOT.read_text()), "tools changed: review, then UPDATE_SNAPSHOTS=1 uv run pytest"
+
+
+def walk(node: Any, path: str = "$"):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{path}[{index}]")
+
+
+async def test_schemas_are_portable_and_every_property_is_described() -> None:
+    for tool in await published_tools():
+        schema = tool["inputSchema"]
+        for path, node in walk(schema):
+            assert not FORBIDDEN_KEYS & node.keys(), f"{tool['name']} {path} uses {FORBIDDEN_KEYS & node.keys()}"
+            for name, prop in node.get("properties", {}).items() if isinstance(node.get("properties"), dict) else ():
+                assert prop.get("description"), f"{tool['name']} {path}.{name} has no description"
+                assert "type" in prop or "enum" in prop, f"{tool['name']} {path}.{name} is untyped"
+
+
+async def test_every_tool_sets_all_four_annotations() -> None:
+    for tool in await published_tools():
+        annotations = tool["annotations"]
+        for hint in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
+            assert isinstance(annotations.get(hint), bool), f"{tool['name']} leaves {hint} unset"
+
+
+async def test_create_batch_call_is_marked_as_dialing_people() -> None:
+    [create] = [tool for tool in await published_tools() if tool["name"] == "create_batch_call"]
+    assert create["annotations"] | {"title": None} == {
+        "title": None,
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": False,
+        "openWorldHint": True,
+    }
+    assert set(create["inputSchema"]["required"]) == {"name", "agent_id", "from_number", "tasks"}
+
+
+async def test_server_instructions_reach_the_client(mode: str) -> None:
+    async with Client(create_server(), mode=mode) as client:
+        instructions = client.instructions
+    assert instructions and "voice campaigns on Zudu" in instructions and "sandbox" in instructions

@@ -1,0 +1,83 @@
+"""The real thing: the server as a subprocess over stdio, and the CLI commands people type."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from tests.conftest import API_KEY, API_SECRET, text_of
+from zudu_mcp.demo import seed_request_for_tomorrow
+
+pytestmark = pytest.mark.anyio
+
+
+def server_process(*args: str, env: dict[str, str] | None = None) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", *args], env=env)
+
+
+async def test_stdio_sandbox_session(mode: str) -> None:
+    async with Client(server_process("--sandbox"), mode=mode, read_timeout_seconds=30) as client:
+        tools = await client.list_tools()
+        assert "create_batch_call" in [tool.name for tool in tools.tools]
+        result = await client.call_tool("create_batch_call", seed_request_for_tomorrow(datetime.now(UTC)))
+    assert not result.is_error, text_of(result)
+    assert text_of(result).startswith("SANDBOX:")
+    assert "Batch call created: batch_call_" in text_of(result)
+
+
+async def test_stdio_without_credentials_lists_tools_and_names_the_fix(mode: str) -> None:
+    async with Client(server_process(), mode=mode, read_timeout_seconds=30) as client:
+        tools = await client.list_tools()
+        assert tools.tools
+        result = await client.call_tool("create_batch_call", seed_request_for_tomorrow(datetime.now(UTC)))
+    assert result.is_error
+    assert "ZUDU_API_KEY" in text_of(result) and "--sandbox" in text_of(result)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")}
+    return subprocess.run(
+        [sys.executable, "-m", "zudu_mcp", *args], env=base | (env or {}), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+
+
+def test_doctor_masks_secrets() -> None:
+    done = run_cli("doctor", env={"ZUDU_API_KEY": API_KEY, "ZUDU_API_SECRET": API_SECRET})
+    assert done.returncode == 0, done.stderr
+    assert "ZUDU_API_KEY" in done.stdout and "hidden" in done.stdout
+    assert API_KEY not in done.stdout + done.stderr and API_SECRET not in done.stdout + done.stderr
+    assert API_KEY[-4:] not in done.stdout
+
+
+def test_doctor_without_credentials_says_what_to_set() -> None:
+    done = run_cli("doctor")
+    assert done.returncode == 1
+    assert "ZUDU_API_KEY and ZUDU_API_SECRET" in done.stdout and "--sandbox" in done.stdout
+
+
+def test_bad_configuration_is_one_line_not_a_traceback() -> None:
+    done = run_cli("doctor", env={"ZUDU_BASE_URL": "api.zudu.ai"})
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("zudu-mcp: configuration error: ZUDU_BASE_URL must start with https://")
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_runs_a_full_sandbox_session() -> None:
+    done = run_cli("demo")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "create_batch_call" in done.stdout
+    assert "SANDBOX:" in done.stdout and "Batch call created: batch_call_" in done.stdout
+    assert "Recipients: 2, calling from +918035315547" in done.stdout
+
+
+def test_stdio_server_writes_nothing_but_protocol_to_stdout() -> None:
+    """An MCP client would choke on anything else: stdout stays empty when stdin closes at once."""
+    done = run_cli("--sandbox")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
