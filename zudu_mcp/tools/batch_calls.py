@@ -8,7 +8,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from zudu_mcp.backend import Backend
-from zudu_mcp.scheduling import describe_instant
+from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import results
 from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import (

@@ -1,0 +1,413 @@
+"""The scheduling policy: exact when certain, echoed always, refused when in doubt.
+
+Machine formats first (ISO 8601, Unix ms or s), then the phrase rules of phrases.py. Relative
+words are read in the batch zone's calendar; wall clocks are localised with zoneinfo, and a
+time skipped or repeated by DST is refused, never shifted. All comparisons happen in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from zudu_mcp.scheduling.instants import describe_instant, humanize_duration
+from zudu_mcp.scheduling.phrases import PhraseError, Reading, read_phrase
+from zudu_mcp.scheduling.zones import default_date_order, zone_label
+
+DEFAULT_HORIZON_DAYS = 90
+ISO_RE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$", re.I
+)
+PARTS_OF_DAY = {"morning": 9, "afternoon": 14, "evening": 18, "night": 20, "tonight": 20}
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@dataclass
+class ScheduledTime:
+    """A resolved instant, in every form a person or a model may need."""
+
+    input: str
+    unix_ms: int
+    utc: str
+    local_iso: str
+    local: str
+    timezone: str
+    relative: str
+    assumptions: list[str] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)
+    read_back: bool = True
+    ok: bool = True
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ScheduleRefusal:
+    """Why a phrase was not turned into an instant, and what to send instead."""
+
+    input: str
+    code: str  # past, beyond_horizon, needs_time, vague, unparseable, invalid_date, date_order, ambiguous_timezone, dst_gap, dst_fold
+    message: str
+    suggestions: list[str] = field(default_factory=list)
+    ok: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str, suggestions: list[str] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.suggestions = code, message, suggestions or []
+
+
+def resolve_schedule(
+    text: str,
+    timezone: str,
+    *,
+    now: datetime | None = None,
+    date_order: str | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> ScheduledTime | ScheduleRefusal:
+    """Turn what a person said (or an ISO time, or Unix ms) into one instant, or refuse with a fix."""
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    text = "" if text is None else str(text)
+    zone = ZoneInfo(timezone)
+    order = (date_order or default_date_order(timezone)).upper()
+    if order not in ("DMY", "MDY"):
+        return ScheduleRefusal(text, "date_order", f"date_order must be 'DMY' or 'MDY', not {date_order!r}.")
+    try:
+        instant, assumptions, alternatives, exact = _resolve(text.strip(), zone, now, order)
+        _check_window(text, instant, zone, now, horizon_days)
+    except Refused as refusal:
+        return ScheduleRefusal(text, refusal.code, refusal.message, refusal.suggestions)
+    described = describe_instant(int(instant.timestamp() * 1000), timezone, now)
+    return ScheduledTime(
+        input=text,
+        unix_ms=described.unix_ms,
+        utc=described.utc,
+        local_iso=described.local_iso,
+        local=described.local,
+        timezone=timezone,
+        relative=described.relative,
+        assumptions=assumptions,
+        alternatives=[iso(a, zone) for a in alternatives if a > now and a != instant],
+        read_back=not exact or bool(assumptions),
+    )
+
+
+def iso(instant: datetime, zone: tzinfo) -> str:
+    return instant.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _resolve(text: str, zone: ZoneInfo, now: datetime, order: str) -> tuple[datetime, list[str], list[datetime], bool]:
+    if not text or text.lower() in ("none", "null"):
+        raise Refused("unparseable", "No time was given: send e.g. 'tomorrow at 10am', 'Dec 5 15:00' or '2026-12-05T15:00+05:30'.")
+    if text.isdigit():
+        return _unix(text)
+    match = ISO_RE.match(text)
+    if match:
+        return _iso(match, text, zone)
+    try:
+        reading = read_phrase(text, order)
+    except PhraseError as exc:
+        raise Refused(exc.code, exc.message, exc.suggestions) from None
+    return _from_reading(text, reading, zone, now, order)
+
+
+def _unix(text: str) -> tuple[datetime, list[str], list[datetime], bool]:
+    if len(text) == 13:
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC), [], [], True
+    if len(text) == 10:
+        instant = datetime.fromtimestamp(int(text), tz=UTC)
+        return instant, [f"{text} read as Unix seconds (Zudu takes milliseconds: {text}000)."], [], False
+    if len(text) <= 4:
+        raise Refused("unparseable", f"{text!r} alone is not a time: say e.g. 'today at {text}:00' or 'tomorrow {text}am'.")
+    raise Refused(
+        "unparseable",
+        f"{text!r} is neither Unix milliseconds (13 digits) nor Unix seconds (10 digits): send e.g. 'tomorrow at 10am' or an ISO time.",
+    )
+
+
+def _iso(match: re.Match[str], text: str, zone: ZoneInfo) -> tuple[datetime, list[str], list[datetime], bool]:
+    year, month, day, hour, minute, second, offset = match.groups()
+    if hour is None:
+        raise Refused("needs_time", f"{text!r} is a date without a time of day: add one, e.g. '{text} 10:00'.", [f"{text}T10:00"])
+    try:
+        wall = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError as exc:
+        raise Refused("invalid_date", f"{text!r} is not a real date and time ({exc}): check the month, day and hour.") from None
+    if offset:
+        parsed = datetime.fromisoformat(re.sub(r"(?i)\s*(Z|UTC)$", "+00:00", text.replace(" ", "T", 1).replace(" ", "")))
+        return parsed.astimezone(UTC), [], [], True
+    return localize(wall, zone, text), [f"No offset given: read in {zone.key}."], [], False
+
+
+def localize(wall: datetime, zone: tzinfo, said: str) -> datetime:
+    """Wall clock -> instant; a time that DST skips or repeats is refused with both neighbouring readings."""
+    early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() == late.utcoffset():
+        return early.astimezone(UTC)
+    label = zone_label(zone)
+    if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        before, after = late.astimezone(UTC).astimezone(zone), early.astimezone(UTC).astimezone(zone)
+        raise Refused(
+            "dst_gap",
+            f"{wall:%a %d %b %Y %H:%M} does not exist in {label}: clocks jump forward that night. "
+            f"Choose {before:%H:%M} ({before.isoformat()}) or {after:%H:%M} ({after.isoformat()}).",
+            [before.isoformat(timespec="seconds"), after.isoformat(timespec="seconds")],
+        )
+    raise Refused(
+        "dst_fold",
+        f"{wall:%a %d %b %Y %H:%M} happens twice in {label}: clocks go back that night. "
+        f"Send it with its offset: {early.isoformat(timespec='seconds')} (first) or {late.isoformat(timespec='seconds')} (second).",
+        [early.isoformat(timespec="seconds"), late.isoformat(timespec="seconds")],
+    )
+
+
+def _check_window(text: str, instant: datetime, zone: ZoneInfo, now: datetime, horizon_days: int) -> None:
+    if instant <= now:
+        local = instant.astimezone(zone)
+        raise Refused(
+            "past",
+            f"{text!r} means {local:%a %d %b %Y, %H:%M} {local.tzname()} ({iso(instant, zone)}), "
+            f"{humanize_duration(int((now - instant).total_seconds()))} ago. Send a time in the future.",
+        )
+    if instant - now > timedelta(days=horizon_days):
+        local = instant.astimezone(zone)
+        raise Refused(
+            "beyond_horizon",
+            f"{text!r} means {local:%a %d %b %Y, %H:%M} {local.tzname()} ({iso(instant, zone)}), more than {horizon_days} days "
+            "away, which is likely a misreading. If it is right, send that instant as trigger_timestamp in Unix milliseconds.",
+            [iso(instant, zone)],
+        )
+
+
+# ---- phrases -----------------------------------------------------------------------------
+
+
+def _from_reading(text: str, reading: Reading, calendar: ZoneInfo, now: datetime, order: str):
+    if reading.zone_candidates:
+        readings = []
+        for meaning, name in reading.zone_candidates.items():
+            reading.zone = ZoneInfo(name)
+            try:
+                instant = _place(text, reading, calendar, now, order)[0]
+                readings.append((meaning, name, iso(instant, ZoneInfo(name))))
+            except Refused:
+                readings.append((meaning, name, None))
+        raise Refused(
+            "ambiguous_timezone",
+            f"The zone in {text!r} is ambiguous: "
+            + "; ".join(f"{meaning} ({name})" + (f" gives {when}" if when else "") for meaning, name, when in readings)
+            + ". Name the zone, e.g. with an IANA name such as "
+            + f"'{readings[0][1]}', or send one of the ISO times.",
+            [when for _, _, when in readings if when],
+        )
+    instant, assumptions, alternatives = _place(text, reading, calendar, now, order)
+    target = reading.zone or calendar
+    if reading.zone is not None and zone_label(target) != calendar.key:
+        there = instant.astimezone(target)
+        assumptions.append(
+            f"Read in {reading.zone_word} ({zone_label(target)}): {there:%a %d %b %Y, %H:%M} there; "
+            f"relative days counted in {calendar.key}'s calendar."
+        )
+        if reading.date is None and (reading.has_day or reading.has_time):
+            try:
+                other = _place(text, reading, target, now, order)[0]  # the other calendar's "tomorrow"
+                if other != instant:
+                    alternatives.append(other)
+                    assumptions.append(f"Counted in {zone_label(target)}'s own calendar it would be {iso(other, target)}.")
+            except Refused:
+                pass
+    if reading.library_date:
+        assumptions.append("The date was read by a general-purpose parser: confirm it with the person.")
+    return instant, assumptions, alternatives, False
+
+
+def _place(text: str, reading: Reading, calendar: ZoneInfo, now: datetime, order: str):
+    """Date and time from the reading, in the calendar of `calendar`, localised in the named zone."""
+    target = reading.zone or calendar
+    assumptions: list[str] = []
+    alternatives: list[datetime] = []
+    if reading.elapsed is not None:
+        if reading.has_day or reading.has_time:
+            raise Refused("unparseable", f"{text!r} mixes a delay with a day or time: send one, e.g. 'in 2 hours' or 'tomorrow 10am'.")
+        instant = now + reading.elapsed
+        assumptions.append(f"Counted as {humanize_duration(int(abs(reading.elapsed.total_seconds())))} of elapsed time from now.")
+        return instant, assumptions, alternatives
+    today = now.astimezone(calendar).date()
+    day, rolls, other_day = _day(reading, today, assumptions)
+    clock, other_clock = _clock(text, reading, day, now, target, assumptions)
+
+    def at(d: date, t: time) -> datetime:
+        stamp = datetime.combine(d, t)
+        if reading.midnight:
+            stamp += timedelta(days=1)
+        return localize(stamp, target, text)
+
+    instant = at(day, clock)
+    if other_clock is not None:
+        alternatives.append(at(day, other_clock))
+    if other_day is not None:
+        alternatives.append(at(other_day, clock))
+    if instant <= now and rolls:
+        step, why = rolls
+        later = at(step(day), clock)
+        assumptions.append(f"{why}: read as {later.astimezone(target):%a %d %b %Y}.")
+        return later, assumptions, alternatives
+    if reading.date is not None:
+        if instant <= now and reading.date[0] is None:
+            instant = _next_year(text, reading, day, clock, at, now, calendar, order, assumptions)
+        elif instant <= now or _far(instant, now):
+            _other_order(text, reading, clock, at, now, order, instant, calendar)
+        if reading.date_swapped:
+            assumptions.append(f"Read month-first: {reading.date[1]}/{reading.date[2]} is not a valid day-first date.")
+    return instant, assumptions, alternatives
+
+
+def _far(instant: datetime, now: datetime) -> bool:
+    return instant - now > timedelta(days=DEFAULT_HORIZON_DAYS)
+
+
+def _day(reading: Reading, today: date, assumptions: list[str]) -> tuple[date, tuple | None, date | None]:
+    """The calendar day; how to move it on when its time has passed today; the other reading, if any."""
+    if reading.day_offset is not None:
+        return today + timedelta(days=reading.day_offset), None, None
+    if reading.weekday is not None:
+        ahead = (reading.weekday - today.weekday()) % 7
+        name = WEEKDAY_NAMES[reading.weekday]
+        mode = reading.weekday_mode
+        if mode == "last":
+            return today - timedelta(days=(today.weekday() - reading.weekday) % 7 or 7), None, None
+        if mode == "next week":
+            return today + timedelta(days=7 - today.weekday() + reading.weekday), None, None
+        if mode == "next":
+            day = today + timedelta(days=ahead or 7)
+            week_after = day + timedelta(days=7)
+            assumptions.append(f"'next {name}' read as the coming one, {day:%a %d %b}; the one after is {week_after:%a %d %b}.")
+            return day, None, week_after
+        return today + timedelta(days=ahead), (lambda d: d + timedelta(days=7), f"{name} {today:%d %b} at that time has passed"), None
+    if reading.date is not None:
+        year, month, day_number = reading.date
+        try:
+            return date(year or today.year, month, day_number), None, None
+        except ValueError:
+            if year is None and month == 2 and day_number == 29:
+                return _leap_day(today), None, None
+            shown = f"{day_number}/{month}" + (f"/{year}" if year else "")
+            raise Refused("invalid_date", f"{shown} (day/month) is not a real date: check the day and the month.") from None
+    if reading.day_of_month is not None:
+        return _next_day_of_month(reading.day_of_month, today, assumptions), None, None
+    return today, (lambda d: d + timedelta(days=1), "That time has passed today"), None
+
+
+def _leap_day(today: date) -> date:
+    year = today.year
+    while True:
+        try:
+            return date(year, 2, 29)
+        except ValueError:
+            year += 1
+
+
+def _next_day_of_month(number: int, today: date, assumptions: list[str]) -> date:
+    if not 1 <= number <= 31:
+        raise Refused("invalid_date", f"The {number}th is not a day of any month.")
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            candidate = date(year, month, number)
+            if candidate >= today:
+                assumptions.append(f"'the {number}th' read as {candidate:%a %d %b %Y}.")
+                return candidate
+        except ValueError:
+            pass
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise Refused("invalid_date", f"Could not place the {number}th in the next months: send the month too.")
+
+
+def _clock(text: str, reading: Reading, day: date, now: datetime, zone: tzinfo, assumptions: list[str]):
+    """The time of day, and the other reading when a bare hour could be a.m. or p.m."""
+    if reading.time is not None:
+        return time(*reading.time), None
+    if reading.midnight:
+        assumptions.append(f"'midnight' read as the start of {day + timedelta(days=1):%a %d %b} (the night after {day:%a %d %b}).")
+        return time(0, 0), None
+    hour = reading.bare_hour
+    if hour is not None:
+        if hour == 0 or hour >= 13:
+            return time(hour, 0), None
+        if reading.part_of_day in ("afternoon", "evening", "night", "tonight"):
+            return time(hour % 12 + 12, 0), None
+        if reading.part_of_day == "morning":
+            return time(hour % 12, 0), None
+        am, pm = time(hour % 12, 0), time(hour % 12 + 12, 0)
+        if reading.has_day:
+            chosen, other = (am, pm) if 7 <= hour <= 12 else (pm, am)
+            if hour == 12:
+                chosen, other = time(12, 0), time(0, 0)
+        else:
+            am_instant = localize(datetime.combine(day, am), zone, text)
+            chosen, other = (am, pm) if am_instant > now else (pm, am)
+        assumptions.append(f"'{hour}' read as {chosen:%H:%M} (a.m./p.m. not said).")
+        return chosen, other if reading.has_day else None
+    if reading.part_of_day:
+        default = PARTS_OF_DAY[reading.part_of_day]
+        assumptions.append(f"'{reading.part_of_day}' read as {default:02d}:00.")
+        return time(default, 0), None
+    if reading.calendar_days:
+        clock = now.astimezone(zone).time().replace(second=0, microsecond=0)
+        assumptions.append(f"No time of day given: kept the current time, {clock:%H:%M}.")
+        return clock, None
+    raise Refused(
+        "needs_time",
+        f"{text!r} names a day but no time of day: add one, e.g. '{text} at 10am'.",
+        [f"{text} at 10am", f"{text} at 2pm"],
+    )
+
+
+def _next_year(text, reading, day, clock, at, now, calendar, order, assumptions) -> datetime:
+    try:
+        later = at(day.replace(year=day.year + 1), clock)
+    except ValueError:
+        later = None
+    if later is not None and not _far(later, now):
+        assumptions.append(f"{day:%d %b} has passed this year: read as {later.astimezone(reading.zone or calendar):%a %d %b %Y}.")
+        return later
+    shown = at(day, clock)
+    _other_order(text, reading, clock, at, now, order, later or shown, calendar)
+    next_text = f" and the next one ({iso(later, calendar)}) is more than {DEFAULT_HORIZON_DAYS} days away" if later else ""
+    raise Refused(
+        "past",
+        f"{text!r} read as {day:%a %d %b %Y} ({iso(shown, calendar)}), which has passed{next_text}. Send the full date with the year.",
+        [iso(later, calendar)] if later else [],
+    )
+
+
+def _other_order(text, reading, clock, at, now, order, ours, calendar) -> None:
+    """A numeric date valid both ways whose reading in our order is past or far: ask instead of guessing."""
+    if reading.date is None or reading.library_date or not re.search(r"\d{1,2}[/.-]\d{1,2}", text) or re.search(r"\d{4}[/.-]\d", text):
+        return
+    year, month, day_number = reading.date
+    try:
+        swapped_day = date(year or now.astimezone(calendar).year, day_number, month)
+    except ValueError:
+        return
+    swapped = at(swapped_day, clock)
+    if swapped <= now:
+        return
+    ours_name = "day-first (D/M)" if order == "DMY" else "month-first (M/D)"
+    raise Refused(
+        "date_order",
+        f"{text!r} read {ours_name} is {ours.astimezone(calendar):%d %b %Y} ({iso(ours, calendar)}), which is "
+        + ("past" if ours <= now else f"more than {DEFAULT_HORIZON_DAYS} days away")
+        + f"; the other order gives {swapped.astimezone(calendar):%a %d %b %Y} ({iso(swapped, calendar)}). "
+        "Write the month as a word (e.g. '5 Dec 14:00') or use ISO (2026-12-05 14:00).",
+        [iso(swapped, calendar)],
+    )
