@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     sandbox: bool = Field(default=False, description="Talk to the built-in emulator instead of Zudu.")
     timeout_seconds: float = Field(default=30.0, gt=0, le=300, description="Per-request timeout.")
     log_level: str = Field(default="WARNING", description="Server log level (stderr).")
+    default_timezone: str | None = Field(default=None, description="Zone for phrases when the batch names none.")
+    date_order: str | None = Field(default=None, description="DMY or MDY for numeric dates like 5/12.")
+    schedule_horizon_days: int = Field(default=90, ge=1, le=366, description="Refuse spoken times further ahead.")
 
     @field_validator("api_key", "api_secret", mode="before")
     @classmethod
@@ -32,6 +35,27 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"ZUDU_BASE_URL must start with https:// (got {value!r}); the default is {DEFAULT_BASE_URL}")
         return value.rstrip("/")
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _iana_zone(cls, value: str | None) -> str | None:
+        from zudu_mcp.zudu.models import check_timezone
+
+        if value is None or not value.strip():
+            return None
+        try:
+            return check_timezone(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"ZUDU_DEFAULT_TIMEZONE: {exc}") from None
+
+    @field_validator("date_order")
+    @classmethod
+    def _date_order(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip().upper() not in ("DMY", "MDY"):
+            raise ValueError(f"ZUDU_DATE_ORDER must be DMY (5/12 = 5 December) or MDY (5/12 = May 12), not {value!r}")
+        return value.strip().upper()
 
     @field_validator("log_level")
     @classmethod
@@ -55,6 +79,9 @@ class Settings(BaseSettings):
             "ZUDU_SANDBOX": str(self.sandbox).lower(),
             "ZUDU_TIMEOUT_SECONDS": f"{self.timeout_seconds:g}",
             "ZUDU_LOG_LEVEL": self.log_level,
+            "ZUDU_DEFAULT_TIMEZONE": self.default_timezone or "not set (the batch's zone, else this machine's, else UTC)",
+            "ZUDU_DATE_ORDER": self.date_order or "not set (M/D for US zones, D/M elsewhere)",
+            "ZUDU_SCHEDULE_HORIZON_DAYS": str(self.schedule_horizon_days),
         }
 
 

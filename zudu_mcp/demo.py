@@ -68,9 +68,13 @@ def seed_request_for_tomorrow(now: datetime) -> dict[str, Any]:
     return request
 
 
-async def run_demo(out: TextIO) -> int:
-    from datetime import UTC
+def show_result(show, result) -> None:
+    show("What the assistant sees:" + (" (error)" if result.is_error else ""))
+    for block in result.content:
+        show("  " + getattr(block, "text", "").replace("\n", "\n  "))
 
+
+async def run_demo(out: TextIO) -> int:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
@@ -86,11 +90,15 @@ async def run_demo(out: TextIO) -> int:
         for tool in listed.tools:
             show(f"  - {tool.name}: {(tool.description or '').splitlines()[0]}")
 
-        arguments = seed_request_for_tomorrow(datetime.now(UTC))
-        show("\nThe assistant calls create_batch_call with Zudu's documented example (start moved to tomorrow 10:00):")
+        said = "tomorrow at 10am"
+        show(f"\nThe person says: call them {said}. The assistant checks the time first (resolve_schedule):")
+        checked = await client.call_tool("resolve_schedule", {"text": said, "timezone": SEED_REQUEST["timezone"]})
+        show_result(show, checked)
+
+        arguments = {key: value for key, value in SEED_REQUEST.items() if key != "trigger_timestamp"}
+        arguments["schedule"] = said
+        show("\nThen calls create_batch_call with Zudu's documented example, scheduled as the person said:")
         show("  " + json.dumps({k: v for k, v in arguments.items() if k != "tasks"}) + f" + {len(arguments['tasks'])} tasks")
         result = await client.call_tool("create_batch_call", arguments)
-        show("\nWhat the assistant sees:" + (" (error)" if result.is_error else ""))
-        for block in result.content:
-            show("  " + getattr(block, "text", "").replace("\n", "\n  "))
+        show_result(show, result)
         return 1 if result.is_error else 0

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
-from zudu_mcp.tools import batch_calls
+from zudu_mcp.tools import batch_calls, scheduling
 from zudu_mcp.tools.results import explain_validation_error
 from zudu_mcp.tools.schema import publishable
 
@@ -22,7 +22,9 @@ INSTRUCTIONS = """\
 This server runs outbound voice campaigns on Zudu: an AI voice agent phones a list of people.
 Calls are real and billable. Before creating a batch call, confirm with the person: the agent,
 the caller number, how many recipients, and the exact start time in their time zone (read it
-back with weekday and zone). Times go to Zudu as Unix milliseconds. Results say plainly when
+back with weekday and zone). Check spoken times with resolve_schedule first; pass what the
+person said as `schedule` and the server turns it into Unix milliseconds, or refuses when in
+doubt (ask the person instead of guessing). Results say plainly when
 the server runs against its sandbox, where nothing reaches real phones."""
 
 
@@ -47,6 +49,7 @@ def build_tool(fn: Callable[..., Any], description: str, annotations: ToolAnnota
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:
     backend = backend or Backend(settings or Settings())
     tools = [
+        build_tool(scheduling.resolve_schedule_tool(backend), scheduling.RESOLVE_DESCRIPTION, scheduling.RESOLVE_ANNOTATIONS),
         build_tool(batch_calls.create_batch_call_tool(backend), batch_calls.CREATE_DESCRIPTION, batch_calls.CREATE_ANNOTATIONS),
     ]
     return MCPServer(

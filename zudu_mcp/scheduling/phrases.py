@@ -39,6 +39,15 @@ WEEKDAYS = {
     for name in names
 }
 PARTS_OF_DAY = {"morning": (9, 0), "afternoon": (14, 0), "evening": (18, 0), "night": (20, 0), "tonight": (20, 0)}
+ORDINAL_WORDS = {
+    word: number
+    for number, word in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(),
+        start=1,
+    )
+}
+ORDINAL_WORD_RE = re.compile(r"\b(?:(twenty|thirty)[- ])?(" + "|".join(ORDINAL_WORDS) + r")\b")
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "twelve": 12}
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -61,7 +70,7 @@ WEEKDAY_RE = re.compile(rf"\b(?:(this coming|this|next week|next|coming|last|upc
 ISO_DATE_RE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?\b")
 DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?(?:,?\s*(\d{{4}}))?")
-MONTH_DAY_RE = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?")
+MONTH_DAY_RE = re.compile(rf"\b({_MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?")
 DAY_OF_MONTH_RE = re.compile(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b")
 TIME_AMPM_RE = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)\b")
 TIME_24_RE = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(?:hrs|hours|h)\b)?")
@@ -142,7 +151,17 @@ def read_phrase(original: str, date_order: str) -> Reading:
 def normalise(text: str) -> str:
     text = text.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
     text = re.sub(r"[!?;]", " ", text).strip().rstrip(".")
+    text = ORDINAL_WORD_RE.sub(_ordinal_digits, text)
     return " ".join(text.split())
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _ordinal_digits(match: re.Match[str]) -> str:
+    return ordinal({"twenty": 20, "thirty": 30}.get(match.group(1) or "", 0) + ORDINAL_WORDS[match.group(2)])
 
 
 def _cut(text: str, match: re.Match[str]) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from zudu_mcp.scheduling.instants import describe_instant, humanize_duration
-from zudu_mcp.scheduling.phrases import PhraseError, Reading, read_phrase
+from zudu_mcp.scheduling.phrases import PhraseError, Reading, ordinal, read_phrase
 from zudu_mcp.scheduling.zones import default_date_order, zone_label
 
 DEFAULT_HORIZON_DAYS = 90
@@ -318,18 +318,18 @@ def _leap_day(today: date) -> date:
 
 def _next_day_of_month(number: int, today: date, assumptions: list[str]) -> date:
     if not 1 <= number <= 31:
-        raise Refused("invalid_date", f"The {number}th is not a day of any month.")
+        raise Refused("invalid_date", f"The {ordinal(number)} is not a day of any month.")
     year, month = today.year, today.month
     for _ in range(3):
         try:
             candidate = date(year, month, number)
             if candidate >= today:
-                assumptions.append(f"'the {number}th' read as {candidate:%a %d %b %Y}.")
+                assumptions.append(f"'the {ordinal(number)}' read as {candidate:%a %d %b %Y}.")
                 return candidate
         except ValueError:
             pass
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    raise Refused("invalid_date", f"Could not place the {number}th in the next months: send the month too.")
+    raise Refused("invalid_date", f"Could not place the {ordinal(number)} in the next months: send the month too.")
 
 
 def _clock(text: str, reading: Reading, day: date, now: datetime, zone: tzinfo, assumptions: list[str]):

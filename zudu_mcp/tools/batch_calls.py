@@ -8,8 +8,17 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from zudu_mcp.backend import Backend
+from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import results
+from zudu_mcp.tools.scheduling import (
+    Resolution,
+    describe_defaults,
+    describe_resolution,
+    quiet_hours_line,
+    reading_notes,
+    resolve,
+)
 from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import (
     MAX_NAME_LENGTH,
@@ -38,8 +47,10 @@ CREATE_DESCRIPTION = """Create a Zudu batch call: an AI voice agent phones every
 
 This places real, billable phone calls. Before calling it, read back to the person: how many
 recipients, the caller number, the agent, and the exact start time in their time zone.
-Scheduling: send `trigger_timestamp` (Unix milliseconds, in the future) to schedule,
-`send_now: true` to dial immediately, or `status: "draft"` to save without dialing.
+When: send `schedule` with what the person said ("tomorrow at 10am", "Dec 5 15:00") or an ISO
+time; it is resolved in `timezone` and echoed with every assumption (check it first with
+resolve_schedule). Or send `trigger_timestamp` (Unix ms), `send_now: true` to dial at once, or
+`status: "draft"` to save without dialing.
 Returns the batch id, status and start time in the batch time zone and in UTC."""
 
 
@@ -49,6 +60,7 @@ def create_batch_call_tool(backend: Backend):
         agent_id: Annotated[AgentId, Field(description="The Zudu voice agent that makes the calls: 'agent_' + UUID, e.g. 'agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e'.")],
         from_number: Annotated[PhoneNumber, Field(description="Caller id: a number of the organization in E.164, e.g. '+918035315547'. Must not also be a recipient.")],
         tasks: Annotated[list[Task], Field(min_length=1, max_length=MAX_TASKS, description="Recipients, 1 to 1000: each {to_number (E.164), dynamic_variables (optional text values for the agent)}.")],
+        schedule: Annotated[str | None, Field(max_length=500, description="When to start, as the person said it ('tomorrow at 10am', 'next Monday 9:30 IST', 'in 2 hours') or ISO 8601. Resolved in `timezone`; refused when vague, past or ambiguous. Use instead of trigger_timestamp.")] = None,
         trigger_timestamp: Annotated[int | None, Field(gt=0, description="When to start, as Unix milliseconds (13 digits) in the future, e.g. 1796095800000. Required unless send_now is true or status is 'draft'.")] = None,
         send_now: Annotated[bool, Field(description="true dials as soon as the batch is created; leave false when sending trigger_timestamp.")] = False,
         timezone: Annotated[TimeZoneName | None, Field(description="IANA time zone of the campaign, e.g. 'Asia/Kolkata'; Zudu's default is UTC. Used for retry 'AT' times and for showing the start time.")] = None,
@@ -58,6 +70,20 @@ def create_batch_call_tool(backend: Backend):
         status: Annotated[BatchStatus | None, Field(description="'draft' saves without dialing (run it later); 'scheduled' or 'sent' are normally implied by trigger_timestamp / send_now.")] = None,
         organization_id: Annotated[str | None, Field(description="Only for accounts with several organizations: the Zudu organization id (org_...). Normally omit it.")] = None,
     ) -> CallToolResult:
+        resolution = None
+        if schedule is not None:
+            if trigger_timestamp is not None or send_now:
+                other = "trigger_timestamp" if trigger_timestamp is not None else "send_now"
+                return results.error(
+                    f"create_batch_call was not run (nothing was sent): schedule and {other} both say when to call. "
+                    "Send only one of them."
+                )
+            resolution = resolve(schedule, timezone, None, backend)
+            if not isinstance(resolution.result, ScheduledTime):
+                lines = describe_resolution(resolution)
+                return results.error("create_batch_call was not run (nothing was sent). " + "\n".join(lines))
+            trigger_timestamp = resolution.result.unix_ms
+            timezone = timezone or resolution.timezone.value
         try:
             request = CreateBatchCallRequest(
                 from_number=from_number,
@@ -86,13 +112,15 @@ def create_batch_call_tool(backend: Backend):
             batch = await backend.client().create_batch_call(request)
         except ZuduError as exc:
             return results.error(str(exc), sandbox=backend.sandbox)
-        text, structured = describe_created(batch, request, backend)
+        text, structured = describe_created(batch, request, backend, resolution)
         return results.ok(text, structured, sandbox=backend.sandbox)
 
     return create_batch_call
 
 
-def describe_created(batch: BatchCall, request: CreateBatchCallRequest, backend: Backend) -> tuple[str, dict]:
+def describe_created(
+    batch: BatchCall, request: CreateBatchCallRequest, backend: Backend, resolution: Resolution | None
+) -> tuple[str, dict]:
     zone = batch.timezone or request.timezone or "UTC"
     recipients = batch.total_task_count or batch.total or len(request.tasks)
     lines = [f"Batch call created: {batch.batch_call_id} \"{batch.name or request.name}\"", f"Status: {batch.status or 'unknown'}"]
@@ -102,11 +130,20 @@ def describe_created(batch: BatchCall, request: CreateBatchCallRequest, backend:
     elif batch.scheduled_timestamp:
         start = describe_instant(batch.scheduled_timestamp, zone, backend.now())
         lines.append(f"When: {start.local}, {start.relative}; UTC {start.utc}")
+        if (note := quiet_hours_line(batch.scheduled_timestamp, request.quiet_hours, zone, backend)) is not None:
+            lines.append(note)
+    if resolution is not None and isinstance(resolution.result, ScheduledTime):
+        lines.append(f"  From {resolution.result.input!r}. {describe_defaults(resolution)}")
+        lines += [f"  {line}" for line in reading_notes(resolution.result)]
     lines.append(f"Recipients: {recipients}, calling from {batch.from_number or request.from_number}")
     lines.append(f"Agent: {batch.agent_id or request.agent_id}")
     lines.append(f"Retries: {describe_retries(request)}")
     lines.append(f"Quiet hours: {describe_quiet_hours(request.quiet_hours)}")
-    structured = {"batch_call": batch.model_dump(), "start": start.as_dict() if start else None}
+    structured = {
+        "batch_call": batch.model_dump(),
+        "start": start.as_dict() if start else None,
+        "schedule": resolution.result.as_dict() if resolution else None,
+    }
     return "\n".join(lines), structured
 
 

@@ -19,6 +19,11 @@ def ok(text: str, structured: dict[str, Any], *, sandbox: bool) -> CallToolResul
     )
 
 
+def plain(text: str, structured: dict[str, Any], *, is_error: bool = False) -> CallToolResult:
+    """For tools that never reach Zudu, so there is nothing to say about the sandbox."""
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=is_error)
+
+
 def error(text: str, *, sandbox: bool = False) -> CallToolResult:
     if sandbox:
         text = f"{SANDBOX_BANNER}\n{text}"

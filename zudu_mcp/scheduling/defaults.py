@@ -1,0 +1,43 @@
+"""Which zone and date order a phrase is read in when the person did not say, and why (stated in results)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zudu_mcp.scheduling.zones import default_date_order
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    source: str  # in words, for the result: "the batch's timezone", "ZUDU_DEFAULT_TIMEZONE", ...
+
+
+def choose_timezone(given: str | None, configured: str | None) -> Choice:
+    if given:
+        return Choice(given, "given")
+    if configured:
+        return Choice(configured, "default from ZUDU_DEFAULT_TIMEZONE")
+    machine = machine_timezone()
+    if machine:
+        return Choice(machine, "default: this server's time zone")
+    return Choice("UTC", "default: UTC (no zone configured and none found on this server)")
+
+
+def choose_date_order(given: str | None, configured: str | None, zone: str) -> Choice:
+    if given:
+        return Choice(given.upper(), "given")
+    if configured:
+        return Choice(configured.upper(), "default from ZUDU_DATE_ORDER")
+    order = default_date_order(zone)
+    return Choice(order, f"default for {zone}: {'month first (US)' if order == 'MDY' else 'day first'}")
+
+
+def machine_timezone() -> str | None:
+    try:
+        from tzlocal import get_localzone_name  # lazy: reads /etc/localtime or TZ
+
+        name = get_localzone_name()
+    except Exception:  # no zone configured on the machine; UTC is the documented fallback
+        return None
+    return name if name and ("/" in name or name == "UTC") else None

@@ -1,0 +1,118 @@
+"""resolve_schedule: lets an assistant check a spoken time with the person before anything is created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Annotated, Literal
+
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from zudu_mcp.backend import Backend
+from zudu_mcp.scheduling import ScheduledTime, ScheduleRefusal, describe_instant, resolve_schedule
+from zudu_mcp.scheduling.defaults import Choice, choose_date_order, choose_timezone
+from zudu_mcp.scheduling.quiet_hours import first_call_time
+from zudu_mcp.tools import results
+from zudu_mcp.zudu.models import QuietHours, TimeZoneName
+
+RESOLVE_ANNOTATIONS = ToolAnnotations(
+    title="Resolve a spoken time",
+    read_only_hint=True,
+    destructive_hint=False,
+    idempotent_hint=True,
+    open_world_hint=False,  # computed locally; nothing leaves the server
+)
+
+RESOLVE_DESCRIPTION = """Turn what the person said ("tomorrow at 10am", "Dec 5 3pm ET", "in 2 hours") or an ISO
+time into one exact instant, before creating anything. Returns the time with weekday, zone and
+UTC offset, in UTC and as Unix milliseconds, how far away it is, every assumption made, and
+other readings; or a refusal with a code (past, vague, needs_time, dst_gap, ...) and what to ask
+instead. Read the result back to the person. Calls nothing upstream."""
+
+DateOrder = Literal["DMY", "MDY"]
+
+
+@dataclass
+class Resolution:
+    result: ScheduledTime | ScheduleRefusal
+    timezone: Choice
+    date_order: Choice
+
+
+def resolve(text: str, timezone: str | None, date_order: str | None, backend: Backend) -> Resolution:
+    settings = backend.settings
+    zone = choose_timezone(timezone, settings.default_timezone)
+    order = choose_date_order(date_order, settings.date_order, zone.value)
+    result = resolve_schedule(
+        text, zone.value, now=backend.now(), date_order=order.value, horizon_days=settings.schedule_horizon_days
+    )
+    return Resolution(result, zone, order)
+
+
+def describe_resolution(resolution: Resolution) -> list[str]:
+    result = resolution.result
+    if isinstance(result, ScheduleRefusal):
+        lines = [f"Could not schedule {result.input!r} ({result.code}): {result.message}"]
+        if result.suggestions:
+            lines.append("Suggestions: " + "; ".join(result.suggestions))
+        return lines
+    lines = [f"{result.input!r} -> {result.local}, {result.relative}", f"UTC {result.utc}; Unix ms {result.unix_ms}"]
+    lines += reading_notes(result)
+    if result.read_back:
+        lines.append("Read this time back to the person before calls are scheduled.")
+    return lines
+
+
+def reading_notes(result: ScheduledTime) -> list[str]:
+    lines = [f"Assumed: {assumption}" for assumption in result.assumptions]
+    if result.alternatives:
+        lines.append("Other readings: " + "; ".join(result.alternatives))
+    return lines
+
+
+def describe_defaults(resolution: Resolution) -> str:
+    return f"Time zone {resolution.timezone.value} ({resolution.timezone.source}); date order {resolution.date_order.value} ({resolution.date_order.source})."
+
+
+def quiet_hours_line(unix_ms: int, quiet: QuietHours | None, zone: str, backend: Backend) -> str | None:
+    """Says when the start falls inside quiet hours, and when calls can first go out."""
+    if quiet is None or not quiet.enabled:
+        return None
+    from datetime import datetime
+
+    instant = datetime.fromtimestamp(unix_ms / 1000, tz=UTC)
+    first = first_call_time(instant, quiet.start_time, quiet.end_time, quiet.timezone)
+    if first is None:
+        return None
+    shown = describe_instant(int(first.timestamp() * 1000), zone, backend.now())
+    return (
+        f"Note: the start falls inside quiet hours ({quiet.start_time}–{quiet.end_time} {quiet.timezone}); "
+        f"calls can first go out at {shown.local}."
+    )
+
+
+def resolve_schedule_tool(backend: Backend):
+    async def resolve_schedule(
+        text: Annotated[str, Field(max_length=500, description="What the person said, e.g. 'tomorrow at 10am', 'next Friday 3pm IST', 'in 2 hours', or an ISO 8601 time.")],
+        timezone: Annotated[TimeZoneName | None, Field(description="IANA zone the campaign runs in, e.g. 'Asia/Kolkata'. Omit to use the server default (stated in the result).")] = None,
+        date_order: Annotated[DateOrder | None, Field(description="How to read numeric dates like 5/12: 'DMY' (5 December) or 'MDY' (May 12). Omit for the default: MDY in US zones, DMY elsewhere.")] = None,
+        quiet_hours: Annotated[QuietHours | None, Field(description="Optional quiet-hours window to check the time against, e.g. {start_time '22:00', end_time '08:00', timezone 'Asia/Kolkata'}.")] = None,
+    ) -> CallToolResult:
+        resolution = resolve(text, timezone, date_order, backend)
+        now = describe_instant(int(backend.now().timestamp() * 1000), resolution.timezone.value, backend.now())
+        lines = describe_resolution(resolution)
+        result = resolution.result
+        if isinstance(result, ScheduledTime):
+            if (note := quiet_hours_line(result.unix_ms, quiet_hours, result.timezone, backend)) is not None:
+                lines.append(note)
+        lines += [describe_defaults(resolution), f"Server time now: {now.local}."]
+        structured = {
+            "schedule": result.as_dict(),
+            "timezone": {"value": resolution.timezone.value, "source": resolution.timezone.source},
+            "date_order": {"value": resolution.date_order.value, "source": resolution.date_order.source},
+            "now": now.as_dict(),
+        }
+        return results.plain("\n".join(lines), structured, is_error=not result.ok)
+
+    return resolve_schedule
