@@ -106,3 +106,78 @@ def test_standalone_sandbox_serves_on_a_port() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = NOW_MS
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+async def scheduled_batch(client: httpx.AsyncClient, tasks: int = 10) -> str:
+    body = dict(SEED_REQUEST, tasks=[{"to_number": f"+91960000{i:04d}"} for i in range(tasks)])
+    response = await client.post("/batch-call", json=body, headers=AUTH)
+    return response.json()["batch_call_id"]
+
+
+def clocked_client(clock: Clock, seed: int = 7) -> httpx.AsyncClient:
+    app = create_app(SandboxState(clock=clock, seed=seed))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox", headers=AUTH)
+
+
+async def test_life_cycle_follows_the_clock_and_refuses_what_zudu_refuses() -> None:
+    clock = Clock()
+    async with clocked_client(clock) as client:
+        batch_id = await scheduled_batch(client)
+        one = f"/batch-call/{batch_id}"
+        assert (await client.get(one)).json()["data"]["status"] == "scheduled"
+        refused = await client.delete(one)
+        assert refused.status_code == 400 and refused.json()["error"] == "Cannot delete batch call with status SCHEDULED"
+        past = await client.patch(one, json={"trigger_timestamp": NOW_MS - 1})
+        assert past.status_code == 400 and "must be in the future" in past.json()["error"]
+        clock.ms = SEED_REQUEST["trigger_timestamp"] + 5_000  # 5 s after the start: 3 calls dialed
+        running = (await client.get(one)).json()["data"]
+        assert (running["status"], running["sent"], running["completed"]) == ("sent", 3, 0)
+        tasks = (await client.get(one + "/tasks")).json()["data"]["tasks"]
+        assert [t["status"] for t in tasks[:4]] == ["CALLING", "CALLING", "CALLING", "PENDING"]
+        no_pause = await client.patch(one, json={"status": "draft"})
+        assert no_pause.status_code == 400 and "already been sent" in no_pause.json()["error"]
+        clock.ms += 3_600_000
+        done = (await client.get(one)).json()["data"]
+        assert (done["status"], done["sent"], done["completed"]) == ("completed", 10, 10)
+        assert done["picked_up"] == sum(t["status"] == "COMPLETED" for t in (await client.get(one + "/tasks")).json()["data"]["tasks"])
+        again = await client.post(one + "/execute")
+        assert again.status_code == 400 and again.json()["error"] == "Cannot execute batch call with status COMPLETED"
+        frozen = await client.patch(one, json={"name": "new"})
+        assert frozen.status_code == 400 and frozen.json()["error"] == "Cannot update batch call with status COMPLETED"
+        assert (await client.delete(one)).json()["status"] == "success"
+        assert (await client.get(one)).status_code == 404
+
+
+async def test_outcomes_are_deterministic_for_a_seed() -> None:
+    outcomes = []
+    for _ in range(2):
+        clock = Clock()
+        async with clocked_client(clock) as client:
+            batch_id = await scheduled_batch(client, tasks=30)
+            clock.ms = SEED_REQUEST["trigger_timestamp"] + 3_600_000
+            tasks = (await client.get(f"/batch-call/{batch_id}/tasks", params={"limit": 100})).json()["data"]["tasks"]
+            outcomes.append([(t["status"], t["error_message"]) for t in tasks])
+    assert outcomes[0] == outcomes[1]
+    assert {status for status, _ in outcomes[0]} == {"COMPLETED", "FAILED"}
+
+
+async def test_lists_page_and_limits_are_enforced() -> None:
+    clock = Clock()
+    async with clocked_client(clock) as client:
+        ids = [await scheduled_batch(client, tasks=2) for _ in range(3)]
+        everything = (await client.get("/batch-call/list")).json()["data"]  # no limit: every batch, as documented
+        assert len(everything["batch_calls"]) == 3
+        page = (await client.get("/batch-call/list", params={"limit": 2, "page": 1})).json()["data"]
+        assert len(page["batch_calls"]) == 1 and page["pagination"]["has_next_page"] is False
+        filtered = await client.post("/batch-call/list", json={"filter_criteria": {"status": ["scheduled"]}, "pagination": {"page": 0, "limit": 2}})
+        assert filtered.json()["data"]["pagination"]["has_next_page"] is True
+        too_many = await client.get(f"/batch-call/{ids[0]}/tasks", params={"limit": 101})
+        assert too_many.status_code == 400 and "between 1 and 100" in too_many.json()["error"]

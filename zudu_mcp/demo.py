@@ -101,4 +101,12 @@ async def run_demo(out: TextIO) -> int:
         show("  " + json.dumps({k: v for k, v in arguments.items() if k != "tasks"}) + f" + {len(arguments['tasks'])} tasks")
         result = await client.call_tool("create_batch_call", arguments)
         show_result(show, result)
+        if result.is_error:
+            return 1
+
+        batch_call_id = result.structured_content["batch_call"]["batch_call_id"]
+        show("\nLater the person asks how it is going (get_batch_call):")
+        show_result(show, await client.call_tool("get_batch_call", {"batch_call_id": batch_call_id}))
+        show("\nAnd who is on the list (list_batch_call_tasks):")
+        show_result(show, await client.call_tool("list_batch_call_tasks", {"batch_call_id": batch_call_id, "limit": 5}))
         return 1 if result.is_error else 0

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import ToolAnnotations
 from pydantic import ValidationError
 
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
-from zudu_mcp.tools import batch_calls, scheduling
-from zudu_mcp.tools.results import explain_validation_error
+from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, resources, scheduling
+from zudu_mcp.tools.results import error, explain_validation_error
 from zudu_mcp.tools.schema import publishable
+from zudu_mcp.zudu.errors import ZuduError
+
+TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle.TOOLS, *discovery.TOOLS]
 
 INSTRUCTIONS = """\
 This server runs outbound voice campaigns on Zudu: an AI voice agent phones a list of people.
@@ -40,19 +43,27 @@ class CheckedTool(Tool):
             raise
 
 
-def build_tool(fn: Callable[..., Any], description: str, annotations: ToolAnnotations) -> Tool:
-    tool = CheckedTool.from_function(fn, description=description, annotations=annotations, structured_output=False)
+def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
+    fn = spec.build(backend)
+
+    @functools.wraps(fn)
+    async def reporting_zudu_errors(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except ZuduError as exc:  # every Zudu failure reaches the assistant as a sentence with the fix
+            return error(str(exc), sandbox=backend.sandbox)
+
+    tool = CheckedTool.from_function(
+        reporting_zudu_errors, description=spec.description, annotations=spec.annotations, structured_output=False
+    )
     tool.parameters = publishable(tool.parameters)
     return tool
 
 
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:
     backend = backend or Backend(settings or Settings())
-    tools = [
-        build_tool(scheduling.resolve_schedule_tool(backend), scheduling.RESOLVE_DESCRIPTION, scheduling.RESOLVE_ANNOTATIONS),
-        build_tool(batch_calls.create_batch_call_tool(backend), batch_calls.CREATE_DESCRIPTION, batch_calls.CREATE_ANNOTATIONS),
-    ]
-    return MCPServer(
+    tools = [build_tool(spec, backend) for spec in TOOL_SPECS]
+    server = MCPServer(
         name="zudu",
         title="Zudu voice campaigns",
         instructions=INSTRUCTIONS,
@@ -60,3 +71,5 @@ def create_server(settings: Settings | None = None, *, backend: Backend | None =
         tools=tools,
         log_level=backend.settings.log_level,  # type: ignore[arg-type]
     )
+    resources.register(server, backend)
+    return server

@@ -34,6 +34,32 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
+DIAL_SPACING_MS = 2_000  # one new call every 2 s once a batch is sent
+OUTCOMES = [  # (weight, task status, error_message)
+    (65, "COMPLETED", None),
+    (15, "FAILED", "Call not answered"),
+    (10, "FAILED", "Line busy"),
+    (6, "FAILED", "Reached voicemail"),
+    (4, "FAILED", "Number unreachable"),
+]
+
+AGENTS = [
+    {"agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e", "name": "Sales-Renewals", "language": "en-IN", "voice": "Aria"},
+    {"agent_id": "agent_5d1f7e44-2b8a-4c1e-9a6f-0c3b8e2d7a19", "name": "Delivery-Confirmation", "language": "hi-IN", "voice": "Kabir"},
+    {"agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab", "name": "US-Appointments", "language": "en-US", "voice": "Sam"},
+]
+PHONE_NUMBERS = [
+    {"phone_number": "+918035315547", "nickname": "Bangalore main", "inbound_agent_id": None,
+     "outbound_agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e"},
+    {"phone_number": "+14155550123", "nickname": "US outbound", "inbound_agent_id": None,
+     "outbound_agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab"},
+]
+AVAILABLE_NUMBERS = [
+    {"phone_number": "+918035315600", "country": "IN"},
+    {"phone_number": "+14155550199", "country": "US"},
+]
+
+
 @dataclass
 class SandboxState:
     """Everything the emulator knows; `clock` returns Unix ms so tests can move time."""
@@ -41,6 +67,7 @@ class SandboxState:
     clock: Callable[[], int] = wall_clock_ms
     seed: int = 7
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per batch: each task's fate
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -48,6 +75,62 @@ class SandboxState:
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{uuid.UUID(int=self._random.getrandbits(128)).hex}"
+
+    def plan(self, batch_id: str, tasks: list[dict[str, Any]], now: int) -> None:
+        """Each task's outcome and call length, fixed at creation from the seed: runs are repeatable."""
+        fate = random.Random(f"{self.seed}:{batch_id}")
+        weights = [weight for weight, _, _ in OUTCOMES]
+        self.plans[batch_id] = [
+            {
+                "task_id": f"task_{index:04d}_{batch_id[-8:]}",
+                "to_number": task["to_number"],
+                "outcome": fate.choices(OUTCOMES, weights)[0],
+                "duration_ms": fate.randint(20, 120) * 1000,
+                "created_at": now,
+            }
+            for index, task in enumerate(tasks)
+        ]
+
+    def tasks(self, batch_id: str) -> list[dict[str, Any]]:
+        """Tasks as of now: PENDING until dialed, CALLING during the call, then COMPLETED or FAILED."""
+        batch = self.batches[batch_id]
+        started, now = batch.get("started_at"), self.clock()
+        shown = []
+        for index, planned in enumerate(self.plans[batch_id]):
+            status, error, call_id = "PENDING", None, None
+            if started is not None and now >= started + index * DIAL_SPACING_MS:
+                call_id = f"call_{planned['task_id'][5:]}"
+                status = "CALLING"
+                if now >= started + index * DIAL_SPACING_MS + planned["duration_ms"]:
+                    _, status, error = planned["outcome"]
+            shown.append({"task_id": planned["task_id"], "to_number": planned["to_number"], "status": status,
+                          "call_id": call_id, "error_message": error, "created_at": planned["created_at"]})
+        return shown
+
+    def refresh(self, batch_id: str) -> dict[str, Any]:
+        """Moves a batch along the sandbox clock: scheduled -> sent at its time, sent -> completed when done."""
+        batch, now = self.batches[batch_id], self.clock()
+        if batch["status"] == "scheduled" and now >= batch["scheduled_timestamp"]:
+            self.start(batch_id, batch["scheduled_timestamp"])
+        if batch["status"] == "sent":
+            tasks = self.tasks(batch_id)
+            dialed = [t for t in tasks if t["status"] != "PENDING"]
+            batch["sent"] = len(dialed)
+            batch["picked_up"] = sum(t["status"] == "COMPLETED" for t in tasks)
+            batch["completed"] = sum(t["status"] in ("COMPLETED", "FAILED") for t in tasks)
+            if dialed:
+                batch["last_sent_timestamp"] = batch["started_at"] + (len(dialed) - 1) * DIAL_SPACING_MS
+            if batch["completed"] == len(tasks):
+                batch["status"] = "completed"
+        return batch
+
+    def start(self, batch_id: str, at: int) -> None:
+        batch = self.batches[batch_id]
+        batch["status"], batch["started_at"] = "sent", at
+
+    def fail(self, batch_id: str, error: str) -> None:
+        """For tests: Zudu marks a batch failed when it cannot run it at all."""
+        self.batches[batch_id].update(status="failed", error=error)
 
 
 class Refusal(Exception):
@@ -144,6 +227,37 @@ def valid_zone(name: Any) -> bool:
     return True
 
 
+def success(data: Any, message: str = "OK") -> JSONResponse:
+    return JSONResponse({"message": message, "status": "success", "error": None, "data": data})
+
+
+def public(batch: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in batch.items() if key != "started_at"}
+
+
+def query_int(request: Request, name: str, default: int | None, *, maximum: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise invalid(f"{name} must be a non-negative integer")
+    value = int(raw)
+    if maximum is not None and not 1 <= value <= maximum:
+        raise invalid(f"{name} must be between 1 and {maximum}")
+    return value
+
+
+def paginate(items: list[Any], page: int, limit: int | None, key: str) -> dict[str, Any]:
+    if limit is None:  # documented: omitting limit returns everything
+        return {key: items, "pagination": {"page": 0, "limit": len(items), "total": len(items), "has_next_page": False}}
+    chunk = items[page * limit : (page + 1) * limit]
+    return {key: chunk, "pagination": {"page": page, "limit": limit, "total": len(items), "has_next_page": (page + 1) * limit < len(items)}}
+
+
+SORT_FIELDS = {"created_at": "created_timestamp", "updated_at": "created_timestamp", "scheduled_timestamp": "scheduled_timestamp",
+               "name": "name", "status": "status", "total_task_count": "total_task_count"}
+
+
 def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str] | None = None) -> Starlette:
     """`credentials` pins the accepted key/secret pair; without it any non-empty pair is accepted."""
     state = state or SandboxState()
@@ -161,11 +275,11 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
         except ValueError:
             raise invalid("Request body must be valid JSON") from None
 
-    def batch_or_404(batch_call_id: str) -> dict[str, Any]:
-        batch = state.batches.get(batch_call_id)
-        if batch is None:
+    def batch_or_404(request: Request) -> dict[str, Any]:
+        batch_call_id = request.path_params["batch_call_id"]
+        if batch_call_id not in state.batches:
             raise Refusal(404, "Not found", f"Batch call {batch_call_id} not found")
-        return batch
+        return state.refresh(batch_call_id)
 
     async def create_batch(request: Request) -> JSONResponse:
         body = await read_json(request)
@@ -197,11 +311,113 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
             "paused_at": None,
         }
         state.batches[batch_id] = batch
-        return JSONResponse(batch)  # the create page shows the batch bare, not enveloped
+        state.plan(batch_id, tasks, now)
+        if status == "sent":
+            state.start(batch_id, now)
+        return JSONResponse(public(batch))  # the create page shows the batch bare, not enveloped
 
     async def get_batch(request: Request) -> JSONResponse:
-        batch = batch_or_404(request.path_params["batch_call_id"])
-        return JSONResponse({"message": "Batch call retrieved", "status": "success", "error": None, "data": batch})
+        return success(public(batch_or_404(request)), "Batch call retrieved")
+
+    def listed(status: list[str] | None, agent_id: list[str] | None, name: list[str] | None, sort_by: str | None, order: str | None):
+        batches = [public(state.refresh(batch_id)) for batch_id in list(state.batches)]
+        if status:
+            batches = [b for b in batches if b["status"] in {s.lower() for s in status}]
+        if agent_id:
+            batches = [b for b in batches if b["agent_id"] in agent_id]
+        if name:
+            batches = [b for b in batches if any(n.lower() in b["name"].lower() for n in name)]
+        if sort_by is not None and sort_by not in SORT_FIELDS:
+            raise invalid(f"sort_by must be one of {', '.join(SORT_FIELDS)}")
+        if order not in (None, "asc", "desc"):
+            raise invalid("sort_order must be asc or desc")
+        key = SORT_FIELDS[sort_by or "created_at"]
+        return sorted(batches, key=lambda b: (b[key] is None, b[key]), reverse=(order or "desc") == "desc")
+
+    async def list_batches(request: Request) -> JSONResponse:
+        params = request.query_params
+        limit = query_int(request, "limit", None, maximum=100)
+        items = listed(None, None, None, params.get("sort_by"), params.get("sort_order"))
+        return success(paginate(items, query_int(request, "page", 0) or 0, limit, "batch_calls"))
+
+    async def filter_batches(request: Request) -> JSONResponse:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise invalid("Request body must be a JSON object")
+        criteria = body.get("filter_criteria") or {}
+        pagination = body.get("pagination") or {}
+        limit = pagination.get("limit", 20)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise invalid("pagination.limit must be between 1 and 100")
+        items = listed(criteria.get("status"), criteria.get("agent_id"), criteria.get("name"), body.get("sort_by"), body.get("sort_order"))
+        return success(paginate(items, int(pagination.get("page", 0)), limit, "batch_calls"))
+
+    async def list_tasks(request: Request) -> JSONResponse:
+        batch = batch_or_404(request)
+        limit = query_int(request, "limit", 50, maximum=100)
+        tasks = state.tasks(batch["batch_call_id"])
+        return success(paginate(tasks, query_int(request, "page", 0) or 0, limit, "tasks"))
+
+    async def execute(request: Request) -> JSONResponse:
+        batch = batch_or_404(request)
+        if batch["status"] not in ("draft", "scheduled"):
+            raise invalid(f"Cannot execute batch call with status {batch['status'].upper()}")
+        state.start(batch["batch_call_id"], state.clock())
+        return success(public(state.refresh(batch["batch_call_id"])), "Batch call execution started")
+
+    async def update(request: Request) -> JSONResponse:
+        batch = batch_or_404(request)
+        body = await read_json(request)
+        if not isinstance(body, dict) or not body:
+            raise invalid("Request body must be a JSON object with at least one field")
+        unknown = set(body) - {"name", "status", "trigger_timestamp", "timezone"}
+        if unknown:
+            raise invalid(f"Unknown fields: {', '.join(sorted(unknown))}")
+        if batch["status"] in ("completed", "failed"):
+            raise invalid(f"Cannot update batch call with status {batch['status'].upper()}")
+        status, trigger = body.get("status"), body.get("trigger_timestamp")
+        if status is not None and status not in ("draft", "scheduled", "sent"):
+            raise invalid("status must be one of draft, scheduled, sent")
+        if batch["status"] == "sent" and status in ("draft", "scheduled"):
+            raise invalid("Cannot change status of a batch call that has already been sent")
+        if trigger is not None and (not isinstance(trigger, int) or trigger <= state.clock()):
+            raise invalid("trigger_timestamp must be in the future")
+        if "name" in body and not (isinstance(body["name"], str) and 1 <= len(body["name"]) <= 255):
+            raise invalid("name must be a string of 1 to 255 characters")
+        if "timezone" in body and not valid_zone(body["timezone"]):
+            raise invalid("timezone must be a valid IANA timezone")
+        for key in ("name", "timezone"):
+            if key in body:
+                batch[key] = body[key]
+        if trigger is not None:
+            batch["scheduled_timestamp"] = trigger
+        if status == "sent" and batch["status"] != "sent":
+            state.start(batch["batch_call_id"], state.clock())
+        elif status == "scheduled" and batch["status"] == "draft":
+            if batch["scheduled_timestamp"] <= state.clock():
+                raise invalid("trigger_timestamp must be in the future to schedule a batch call")
+            batch["status"] = "scheduled"
+        elif status == "draft":
+            batch["status"] = "draft"
+        return success(public(state.refresh(batch["batch_call_id"])), "Batch call updated")
+
+    async def delete(request: Request) -> JSONResponse:
+        batch = batch_or_404(request)
+        if batch["status"] not in ("draft", "completed"):
+            raise invalid(f"Cannot delete batch call with status {batch['status'].upper()}")
+        del state.batches[batch["batch_call_id"]]
+        del state.plans[batch["batch_call_id"]]
+        return success(None, "Batch call deleted")
+
+    async def agents(request: Request) -> JSONResponse:
+        limit = query_int(request, "limit", 20, maximum=100)
+        return success(paginate(AGENTS, query_int(request, "page", 0) or 0, limit, "agents"))
+
+    async def phone_numbers(request: Request) -> JSONResponse:
+        return success({"phone_numbers": PHONE_NUMBERS})
+
+    async def available_numbers(request: Request) -> JSONResponse:
+        return success({"phone_numbers": AVAILABLE_NUMBERS})
 
     def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> JSONResponse:
@@ -214,10 +430,20 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
 
         return endpoint
 
+    one = "/batch-call/{batch_call_id}"
     app = Starlette(
         routes=[
             Route("/batch-call", guarded(create_batch), methods=["POST"]),
-            Route("/batch-call/{batch_call_id}", guarded(get_batch), methods=["GET"]),
+            Route("/batch-call/list", guarded(list_batches), methods=["GET"]),
+            Route("/batch-call/list", guarded(filter_batches), methods=["POST"]),
+            Route(one, guarded(get_batch), methods=["GET"]),
+            Route(one, guarded(update), methods=["PATCH"]),
+            Route(one, guarded(delete), methods=["DELETE"]),
+            Route(one + "/tasks", guarded(list_tasks), methods=["GET"]),
+            Route(one + "/execute", guarded(execute), methods=["POST"]),
+            Route("/api/agents", guarded(agents), methods=["GET"]),
+            Route("/api/phone-numbers", guarded(phone_numbers), methods=["GET"]),
+            Route("/api/phone-numbers/available", guarded(available_numbers), methods=["GET"]),
         ]
     )
     app.state.sandbox = state

@@ -58,3 +58,8 @@ def humanize_duration(seconds: int) -> str:
     if minutes and not days:
         parts.append(f"{minutes}m")
     return " ".join(parts) or "under a minute"
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 
+from zudu_mcp.scheduling.instants import ordinal
 from zudu_mcp.scheduling.zones import (
     AMBIGUOUS_ZONE_WORDS,
     FIXED_OFFSET_RE,
@@ -153,11 +154,6 @@ def normalise(text: str) -> str:
     text = re.sub(r"[!?;]", " ", text).strip().rstrip(".")
     text = ORDINAL_WORD_RE.sub(_ordinal_digits, text)
     return " ".join(text.split())
-
-
-def ordinal(number: int) -> str:
-    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
 
 
 def _ordinal_digits(match: re.Match[str]) -> str:

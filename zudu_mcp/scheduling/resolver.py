@@ -12,9 +12,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from zudu_mcp.scheduling.instants import describe_instant, humanize_duration
-from zudu_mcp.scheduling.phrases import PhraseError, Reading, ordinal, read_phrase
+from typing import TYPE_CHECKING
+
+from zudu_mcp.scheduling.instants import describe_instant, humanize_duration, ordinal
 from zudu_mcp.scheduling.zones import default_date_order, zone_label
+
+if TYPE_CHECKING:
+    from zudu_mcp.scheduling.phrases import Reading
 
 DEFAULT_HORIZON_DAYS = 90
 ISO_RE = re.compile(
@@ -113,6 +117,8 @@ def _resolve(text: str, zone: ZoneInfo, now: datetime, order: str) -> tuple[date
     match = ISO_RE.match(text)
     if match:
         return _iso(match, text, zone)
+    from zudu_mcp.scheduling.phrases import PhraseError, read_phrase  # its regexes compile on the first phrase, not at start-up
+
     try:
         reading = read_phrase(text, order)
     except PhraseError as exc:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import Field, ValidationError
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant
-from zudu_mcp.tools import results
+from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.tools.scheduling import (
     Resolution,
     describe_defaults,
@@ -19,7 +19,6 @@ from zudu_mcp.tools.scheduling import (
     reading_notes,
     resolve,
 )
-from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import (
     MAX_NAME_LENGTH,
     MAX_TASKS,
@@ -35,13 +34,8 @@ from zudu_mcp.zudu.models import (
     TimeZoneName,
 )
 
-CREATE_ANNOTATIONS = ToolAnnotations(
-    title="Create a batch call (dials real people)",
-    read_only_hint=False,
-    destructive_hint=True,  # places real, billable calls that cannot be taken back
-    idempotent_hint=False,  # the same request twice creates two batches
-    open_world_hint=True,
-)
+# Places real, billable calls that cannot be taken back; the same request twice creates two batches.
+CREATE_ANNOTATIONS = annotations("Create a batch call (dials real people)", read_only=False, destructive=True, idempotent=False)
 
 CREATE_DESCRIPTION = """Create a Zudu batch call: an AI voice agent phones every recipient in `tasks`.
 
@@ -108,10 +102,7 @@ def create_batch_call_tool(backend: Backend):
                 f"create_batch_call was not run (nothing was sent): trigger_timestamp is in the past "
                 f"({when.local}, {when.relative}). Send a future time in Unix milliseconds."
             )
-        try:
-            batch = await backend.client().create_batch_call(request)
-        except ZuduError as exc:
-            return results.error(str(exc), sandbox=backend.sandbox)
+        batch = await backend.client().create_batch_call(request)
         text, structured = describe_created(batch, request, backend, resolution)
         return results.ok(text, structured, sandbox=backend.sandbox)
 
@@ -165,3 +156,6 @@ def describe_quiet_hours(quiet: QuietHours | None) -> str:
     if quiet is None or not quiet.enabled:
         return "none"
     return f"{quiet.start_time}–{quiet.end_time} {quiet.timezone} (no calls in this window)"
+
+
+TOOLS = [ToolSpec(create_batch_call_tool, CREATE_DESCRIPTION, CREATE_ANNOTATIONS)]

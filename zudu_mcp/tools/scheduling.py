@@ -6,23 +6,18 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Annotated, Literal
 
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import Field
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.scheduling import ScheduledTime, ScheduleRefusal, describe_instant, resolve_schedule
 from zudu_mcp.scheduling.defaults import Choice, choose_date_order, choose_timezone
 from zudu_mcp.scheduling.quiet_hours import first_call_time
-from zudu_mcp.tools import results
+from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.zudu.models import QuietHours, TimeZoneName
 
-RESOLVE_ANNOTATIONS = ToolAnnotations(
-    title="Resolve a spoken time",
-    read_only_hint=True,
-    destructive_hint=False,
-    idempotent_hint=True,
-    open_world_hint=False,  # computed locally; nothing leaves the server
-)
+# Computed locally: nothing leaves the server, so the world is closed.
+RESOLVE_ANNOTATIONS = annotations("Resolve a spoken time", read_only=True, destructive=False, idempotent=True, open_world=False)
 
 RESOLVE_DESCRIPTION = """Turn what the person said ("tomorrow at 10am", "Dec 5 3pm ET", "in 2 hours") or an ISO
 time into one exact instant, before creating anything. Returns the time with weekday, zone and
@@ -116,3 +111,6 @@ def resolve_schedule_tool(backend: Backend):
         return results.plain("\n".join(lines), structured, is_error=not result.ok)
 
     return resolve_schedule
+
+
+TOOLS = [ToolSpec(resolve_schedule_tool, RESOLVE_DESCRIPTION, RESOLVE_ANNOTATIONS)]

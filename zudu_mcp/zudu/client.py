@@ -23,7 +23,19 @@ from zudu_mcp.zudu.errors import (
     UpstreamFailure,
     ZuduError,
 )
-from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest, unwrap
+from zudu_mcp.zudu.models import (
+    MAX_PAGE_LIMIT,
+    Agent,
+    BatchCall,
+    BatchTask,
+    CreateBatchCallRequest,
+    Page,
+    PhoneNumberInfo,
+    UpdateBatchCallRequest,
+    check_batch_call_id,
+    read_page,
+    unwrap,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +73,77 @@ class ZuduClient:
         payload = await self._request("POST", "/batch-call", json=request.to_wire())
         return self._batch(payload, wrote=True)
 
-    async def _request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+    async def get_batch_call(self, batch_call_id: str) -> BatchCall:
+        return self._batch(await self._request("GET", self._batch_path(batch_call_id)), wrote=False)
+
+    async def list_batch_calls(
+        self,
+        *,
+        page: int = 0,
+        limit: int = 20,
+        status: list[str] | None = None,
+        agent_id: list[str] | None = None,
+        name: list[str] | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> tuple[Page, list[BatchCall]]:
+        """Always sends `limit`: Zudu returns every batch at once when it is omitted."""
+        limit = max(1, min(limit, MAX_PAGE_LIMIT))
+        sort = {k: v for k, v in (("sort_by", sort_by), ("sort_order", sort_order)) if v}
+        criteria = {k: v for k, v in (("status", status), ("agent_id", agent_id), ("name", name)) if v}
+        if criteria:
+            body = {"filter_criteria": criteria, "pagination": {"page": page, "limit": limit}, **sort}
+            payload = await self._request("POST", "/batch-call/list", json=body, safe_to_repeat=True)
+        else:
+            payload = await self._request("GET", "/batch-call/list", params={"page": page, "limit": limit, **sort})
+        result = self._page(payload, page, limit)
+        return result, [self._batch(item, wrote=False) for item in result.items]
+
+    async def list_tasks(self, batch_call_id: str, *, page: int = 0, limit: int = 100) -> tuple[Page, list[BatchTask]]:
+        limit = max(1, min(limit, MAX_PAGE_LIMIT))
+        path = self._batch_path(batch_call_id) + "/tasks"
+        result = self._page(await self._request("GET", path, params={"page": page, "limit": limit}), page, limit)
+        return result, [BatchTask.model_validate(item) for item in result.items]
+
+    async def execute_batch_call(self, batch_call_id: str) -> BatchCall | None:
+        payload = await self._request("POST", self._batch_path(batch_call_id) + "/execute")
+        return self._maybe_batch(payload)
+
+    async def update_batch_call(self, batch_call_id: str, update: UpdateBatchCallRequest) -> BatchCall | None:
+        payload = await self._request("PATCH", self._batch_path(batch_call_id), json=update.to_wire())
+        return self._maybe_batch(payload)
+
+    async def delete_batch_call(self, batch_call_id: str) -> None:
+        await self._request("DELETE", self._batch_path(batch_call_id))
+
+    async def list_agents(self, *, page: int = 0, limit: int = 50) -> tuple[Page, list[Agent]]:
+        limit = max(1, min(limit, MAX_PAGE_LIMIT))
+        result = self._page(await self._request("GET", "/api/agents", params={"page": page, "limit": limit}), page, limit)
+        return result, [Agent.model_validate(item) for item in result.items]
+
+    async def list_phone_numbers(self, *, available: bool = False) -> list[PhoneNumberInfo]:
+        path = "/api/phone-numbers/available" if available else "/api/phone-numbers"
+        result = self._page(await self._request("GET", path), 0, MAX_PAGE_LIMIT)
+        return [PhoneNumberInfo.model_validate(item) for item in result.items]
+
+    @staticmethod
+    def _batch_path(batch_call_id: str) -> str:
+        return f"/batch-call/{check_batch_call_id(batch_call_id)}"
+
+    def _page(self, payload: Any, page: int, limit: int) -> Page:
+        try:
+            return read_page(payload, page=page, limit=limit)
+        except ValueError:
+            raise UpstreamFailure("Zudu answered, but not with a list.") from None
+
+    def _maybe_batch(self, payload: Any) -> BatchCall | None:
+        data = unwrap(payload)
+        return BatchCall.model_validate(data) if isinstance(data, dict) and data.get("batch_call_id") else None
+
+    async def _request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, safe_to_repeat: bool = False
+    ) -> Any:
+        wrote = method != "GET" and not safe_to_repeat
         try:
             response = await self._http.request(method, path, json=json, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -69,18 +151,18 @@ class ZuduClient:
                 f"Could not reach Zudu ({type(exc).__name__}); nothing was sent. "
                 "Check the network and ZUDU_BASE_URL, then try again."
             ) from None
-        except httpx.TimeoutException:
+        except httpx.TransportError as exc:
+            what = f"did not answer within {self._timeout:g} s" if isinstance(exc, httpx.TimeoutException) else (
+                f"dropped the connection ({type(exc).__name__})"
+            )
+            if not wrote:
+                raise UpstreamFailure(f"Zudu {what}. Nothing was changed; try again shortly.") from None
             raise OutcomeUnknown(
-                f"Zudu did not answer within {self._timeout:g} s. The request may have been received: "
+                f"Zudu {what} after the request was sent. It may have been received: "
                 "check the batch list before sending it again."
             ) from None
-        except httpx.TransportError as exc:
-            raise OutcomeUnknown(
-                f"The connection to Zudu broke after the request was sent ({type(exc).__name__}). "
-                "It may have been received: check the batch list before sending it again."
-            ) from None
         logger.debug("%s %s -> %s", method, path, response.status_code)
-        return self._read(response, wrote=method != "GET")
+        return self._read(response, wrote=wrote)
 
     def _read(self, response: httpx.Response, *, wrote: bool) -> Any:
         status = response.status_code

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 MAX_TASKS = 1000
 MAX_NAME_LENGTH = 255
@@ -226,7 +226,7 @@ Status = Annotated[str | None, BeforeValidator(lowercase)]
 class BatchCall(BaseModel):
     """A batch as Zudu returns it; unknown fields are dropped, times are always milliseconds."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on the first answer, not at start-up
 
     batch_call_id: str
     name: str | None = None
@@ -258,3 +258,103 @@ def unwrap(payload: Any) -> Any:
 
 def ms_to_utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+# ---- life cycle and discovery ------------------------------------------------------------
+
+ListSortField = Literal["created_at", "updated_at", "scheduled_timestamp", "name", "status", "total_task_count"]
+MAX_PAGE_LIMIT = 100
+ID_FORBIDDEN = re.compile(r"[/?#%\s\\]")
+
+
+def check_batch_call_id(value: str) -> str:
+    """Ids go into URLs: anything that could change the path or query is refused before a request exists."""
+    if not value or ID_FORBIDDEN.search(value) or not value.startswith("batch"):
+        raise ValueError(
+            f"{value!r} is not a batch call id: ids look like 'batch_call_73077b8359a4478189e503a1547a9147' "
+            "(no '/', '?', '#', '%' or spaces); find it with list_batch_calls"
+        )
+    return value
+
+
+BatchCallId = Annotated[str, AfterValidator(check_batch_call_id)]
+
+
+class UpdateBatchCallRequest(WireModel):
+    """The body of PATCH /batch-call/{id}: only what changes."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
+    status: BatchStatus | None = None
+    trigger_timestamp: int | None = Field(default=None, gt=SECONDS_MS_BOUNDARY)
+    timezone: TimeZoneName | None = None
+
+
+class BatchTask(BaseModel):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    task_id: str | None = None
+    to_number: str | None = None
+    status: Annotated[str | None, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)] = None
+    call_id: str | None = None
+    error_message: str | None = None
+    created_at: Timestamp = None
+
+
+class Agent(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+    agent_id: str = Field(validation_alias=AliasChoices("agent_id", "id", "_id"))
+    name: str | None = Field(default=None, validation_alias=AliasChoices("name", "agent_name"))
+    language: str | None = None
+    voice: str | None = Field(default=None, validation_alias=AliasChoices("voice", "voice_id", "voice_name"))
+
+
+class PhoneNumberInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+    phone_number: str = Field(validation_alias=AliasChoices("phone_number", "number", "phoneNumber"))
+    nickname: str | None = None
+    country: str | None = Field(default=None, validation_alias=AliasChoices("country", "country_code"))
+    inbound_agent_id: str | None = None
+    outbound_agent_id: str | None = None
+
+
+class Page(BaseModel):
+    """One page of any list; Zudu's list pages differ in where they put items and pagination."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    items: list[dict[str, Any]]
+    page: int = 0
+    limit: int = 20
+    has_next_page: bool = False
+    total: int | None = None
+
+
+LIST_KEYS = ("batch_calls", "tasks", "agents", "phone_numbers", "items", "results", "data")
+
+
+def read_page(payload: Any, *, page: int, limit: int) -> Page:
+    data = unwrap(payload)
+    items: Any = data
+    pagination: dict[str, Any] = {}
+    if isinstance(data, dict):
+        items = next((data[key] for key in LIST_KEYS if isinstance(data.get(key), list)), None)
+        if items is None:
+            items = next((value for value in data.values() if isinstance(value, list)), [])
+        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else data
+    if isinstance(payload, dict) and isinstance(payload.get("pagination"), dict):
+        pagination = payload["pagination"]
+    if not isinstance(items, list):
+        raise ValueError("no list in the answer")
+    total = pagination.get("total") or pagination.get("total_count")
+    has_next = pagination.get("has_next_page")
+    if has_next is None:
+        has_next = total is not None and (page + 1) * limit < int(total)
+    return Page(
+        items=[item for item in items if isinstance(item, dict)],
+        page=int(pagination.get("page", page) or 0),
+        limit=int(pagination.get("limit", limit) or limit),
+        has_next_page=bool(has_next),
+        total=int(total) if isinstance(total, int | str) and str(total).isdigit() else None,
+    )

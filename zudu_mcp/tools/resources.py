@@ -1,0 +1,63 @@
+"""Resources and prompts: a batch's live state to read, and a plan an assistant follows before creating."""
+
+from __future__ import annotations
+
+import json
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from zudu_mcp.backend import Backend
+from zudu_mcp.tools.life_cycle import progress_report
+from zudu_mcp.zudu.errors import ZuduError
+from zudu_mcp.zudu.models import check_batch_call_id
+
+BATCH_URI = "zudu://batch-calls/{batch_call_id}"
+
+PLAN = """\
+Plan an outbound voice campaign on Zudu{goal}. Go step by step and ask the person whenever
+something is missing; never guess a phone number, an agent or a time.
+
+1. Agent: call list_agents and agree on the agent_id that makes the calls.
+2. Caller number: call list_phone_numbers and agree on the from_number (E.164), ideally one
+   whose outbound agent is that agent.
+3. Recipients: collect each number in E.164 (+ country code) and the values the agent needs
+   (dynamic_variables such as name or order_id). The caller number must not be a recipient.
+4. Time: take the person's words and call resolve_schedule with the campaign's time zone.
+   Read the answer back exactly (weekday, time, zone) and ask about each assumption it lists.
+   If it refuses, ask the question its message suggests.
+5. Quiet hours: ask whether calls must avoid a daily window (e.g. 22:00-08:00 in the
+   recipients' zone) and pass it to resolve_schedule to see when calls can first go out.
+6. Retries: ask how often to retry and when, per outcome (no_answer, busy, voicemail), as a
+   clock time ('AT' 14:00) or a delay ('AFTER' 120 minutes).
+7. Read-back: summarise in one message: how many people, from which number, which agent, the
+   start time in their zone, quiet hours and retries. Only after a clear yes, call
+   create_batch_call with `schedule` set to the confirmed time.
+8. Afterwards: get_batch_call reports progress; hold_batch_call holds a scheduled batch back.
+"""
+
+
+def register(server: MCPServer, backend: Backend) -> None:
+    @server.resource(
+        BATCH_URI,
+        name="batch_call",
+        title="Batch call state",
+        description="The current state of one batch call: a progress report and Zudu's batch object.",
+        mime_type="application/json",
+    )
+    async def batch_call(batch_call_id: str) -> str:
+        try:
+            check_batch_call_id(batch_call_id)
+            batch = await backend.client().get_batch_call(batch_call_id)
+        except (ValueError, ZuduError) as exc:
+            raise ResourceError(str(exc)) from None
+        report = progress_report(batch, backend)
+        return json.dumps({"sandbox": backend.sandbox, "report": report, "batch_call": batch.model_dump()}, ensure_ascii=False)
+
+    @server.prompt(
+        name="plan_outbound_campaign",
+        title="Plan an outbound campaign",
+        description="Walks through agent, number, recipients, time, quiet hours, retries and a read-back before creating a batch call.",
+    )
+    def plan_outbound_campaign(goal: str = "") -> str:
+        return PLAN.format(goal=f" for: {goal.strip()}" if goal.strip() else "")
