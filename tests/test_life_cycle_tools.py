@@ -183,3 +183,11 @@ async def test_tool_list_stays_small() -> None:
         listed = await client.list_tools()
     size = len(json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools]))
     assert size < 24_000, size
+
+
+async def test_finished_batches_cannot_be_changed(sandbox, clock: ManualClock, mode: str) -> None:
+    async with Client(sandbox, mode=mode) as client:
+        batch_id = await create(client, recipients=2)
+        clock.advance(days=2)
+        renamed = await call(client, "update_batch_call", batch_call_id=batch_id, name="late")
+    assert renamed.is_error and "completed; Zudu does not change finished batches" in text_of(renamed)
