@@ -68,7 +68,7 @@ async def test_create_batch_call_is_marked_as_dialing_people() -> None:
         "idempotentHint": False,
         "openWorldHint": True,
     }
-    assert set(create["inputSchema"]["required"]) == {"name", "agent_id", "from_number", "tasks"}
+    assert set(create["inputSchema"]["required"]) == {"name", "agent_id", "from_number"}
 
 
 async def test_server_instructions_reach_the_client(mode: str) -> None:

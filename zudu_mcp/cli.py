@@ -20,6 +20,7 @@ examples/claude_desktop_config.json. To try it without an account, run `zudu-mcp
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="zudu-mcp", description="MCP server for Zudu outbound voice campaigns.")
     root.add_argument("--sandbox", action="store_true", help="use the built-in Zudu emulator (no account, no real calls)")
+    root.add_argument("--file-root", action="append", default=[], metavar="DIR", help="a folder call-list files may be read from (repeatable; adds to ZUDU_MCP_FILE_ROOTS)")
     commands = root.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="serve MCP over stdio (the default)")
     serve.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="use the built-in emulator")
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return anyio.run(run_demo, sys.stdout)
     if command == "sandbox":
         return run_sandbox(args.host, args.port)
-    settings = load_settings(sandbox=args.sandbox)
+    settings = load_settings(sandbox=args.sandbox, file_roots=args.file_root)
     if settings is None:
         return 2
     if command == "doctor":
@@ -52,11 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     return serve(settings)
 
 
-def load_settings(*, sandbox: bool):
+def load_settings(*, sandbox: bool, file_roots: list[str]):
     from zudu_mcp.config import Settings
 
     try:
-        return Settings(sandbox=True) if sandbox else Settings()
+        settings = Settings(sandbox=True) if sandbox else Settings()
+        if file_roots:
+            roots = [settings.mcp_file_roots, *file_roots] if settings.mcp_file_roots else file_roots
+            settings = settings.model_copy(update={"mcp_file_roots": os.pathsep.join(roots)})
+        return settings
     except ValidationError as exc:
         for problem in exc.errors(include_url=False):
             sys.stderr.write(f"zudu-mcp: configuration error: {problem['msg'].removeprefix('Value error, ')}\n")

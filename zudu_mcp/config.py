@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
@@ -22,6 +24,10 @@ class Settings(BaseSettings):
     default_timezone: str | None = Field(default=None, description="Zone for phrases when the batch names none.")
     date_order: str | None = Field(default=None, description="DMY or MDY for numeric dates like 5/12.")
     schedule_horizon_days: int = Field(default=90, ge=1, le=366, description="Refuse spoken times further ahead.")
+    default_region: str | None = Field(default=None, description="Region for numbers without a country code (IN, US...).")
+    mcp_file_roots: str = Field(default="", description="Folders call-list files may be read from (os.pathsep-separated).")
+    mcp_max_file_mb: int = Field(default=20, ge=1, le=1024, description="Largest call-list file read, in MiB.")
+    calling_window: str = Field(default="08:00-21:00", description="Local hours recipients may be called.")
 
     @field_validator("api_key", "api_secret", mode="before")
     @classmethod
@@ -57,6 +63,33 @@ class Settings(BaseSettings):
             raise ValueError(f"ZUDU_DATE_ORDER must be DMY (5/12 = 5 December) or MDY (5/12 = May 12), not {value!r}")
         return value.strip().upper()
 
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from zudu_mcp.recipients.phones import InvalidNumber, valid_region
+
+        try:
+            return valid_region(value)
+        except InvalidNumber as exc:
+            raise ValueError(f"ZUDU_DEFAULT_REGION: {exc}") from None
+
+    @field_validator("calling_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        from zudu_mcp.recipients.calling_window import parse_window
+
+        try:
+            parse_window(value)
+        except ValueError as exc:
+            raise ValueError(f"ZUDU_CALLING_WINDOW must look like 08:00-21:00 ({exc})") from None
+        return value
+
+    @property
+    def file_roots(self) -> tuple[Path, ...]:
+        return tuple(Path(part).expanduser() for part in self.mcp_file_roots.split(os.pathsep) if part.strip())
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -82,6 +115,10 @@ class Settings(BaseSettings):
             "ZUDU_DEFAULT_TIMEZONE": self.default_timezone or "not set (the batch's zone, else this machine's, else UTC)",
             "ZUDU_DATE_ORDER": self.date_order or "not set (M/D for US zones, D/M elsewhere)",
             "ZUDU_SCHEDULE_HORIZON_DAYS": str(self.schedule_horizon_days),
+            "ZUDU_DEFAULT_REGION": self.default_region or "not set (the region of from_number)",
+            "ZUDU_MCP_FILE_ROOTS": os.pathsep.join(str(root) for root in self.file_roots) or "not set (reading files is off)",
+            "ZUDU_MCP_MAX_FILE_MB": str(self.mcp_max_file_mb),
+            "ZUDU_CALLING_WINDOW": self.calling_window,
         }
 
 

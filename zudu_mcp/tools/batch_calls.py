@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zudu_mcp.backend import Backend
+from zudu_mcp.recipients import (
+    FileAccess,
+    ListError,
+    PreparedList,
+    Row,
+    prepare_recipients,
+    read_csv_text,
+    read_file,
+    rows_from_tasks,
+    split_parts,
+)
+from zudu_mcp.recipients.calling_window import outside_calling_window, parse_window
+from zudu_mcp.recipients.phones import InvalidNumber, region_of, valid_region
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
@@ -19,9 +36,9 @@ from zudu_mcp.tools.scheduling import (
     reading_notes,
     resolve,
 )
+from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import (
     MAX_NAME_LENGTH,
-    MAX_TASKS,
     AgentId,
     BatchCall,
     BatchStatus,
@@ -30,8 +47,8 @@ from zudu_mcp.zudu.models import (
     QuietHours,
     RetryConfig,
     RetryRule,
-    Task,
     TimeZoneName,
+    check_send_rule,
 )
 
 # Places real, billable calls that cannot be taken back; the same request twice creates two batches.
@@ -41,6 +58,9 @@ CREATE_DESCRIPTION = """Create a Zudu batch call: an AI voice agent phones every
 
 This places real, billable phone calls. Before calling it, read back to the person: how many
 recipients, the caller number, the agent, and the exact start time in their time zone.
+Who: `tasks` inline, `recipients_csv` (CSV text) or `recipients_file` (a .csv/.json/.jsonl/.xlsx
+path); numbers in any national or international form are normalised to E.164, duplicates and
+invalid rows are dropped and reported, lists over 1000 become several batches.
 When: send `schedule` with what the person said ("tomorrow at 10am", "Dec 5 15:00") or an ISO
 time; it is resolved in `timezone` and echoed with every assumption (check it first with
 resolve_schedule). Or send `trigger_timestamp` (Unix ms), `send_now: true` to dial at once, or
@@ -48,94 +68,244 @@ resolve_schedule). Or send `trigger_timestamp` (Unix ms), `send_now: true` to di
 Returns the batch id, status and start time in the batch time zone and in UTC."""
 
 
+class Refusal(Exception):
+    """Stops a create before anything is sent; the message says what to send instead."""
+
+
+class RecipientInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_number: str = Field(max_length=64, description="Phone number: E.164 ('+919600011957') or national ('096000 11957'), read with default_region.")
+    dynamic_variables: dict[str, str | int | float | bool] | None = Field(
+        default=None, description="Values for the agent, e.g. {'name': 'Aswathi', 'order_id': '5001201'}; sent as text, at most 5 KB."
+    )
+
+
+@dataclass
+class Plan:
+    """What will be sent: one request per part of at most 1000 recipients, and how the list was read.
+
+    Requests are built when sent (every part was validated already): 100 validated parts of a
+    100,000-row list held at once would double the memory a campaign needs.
+    """
+
+    fields: dict[str, Any]
+    parts: list[tuple[str, list[dict[str, Any]]]]
+    recipients: PreparedList
+    source: str
+    region: str | None
+    region_source: str
+    resolution: Resolution | None
+
+    def request(self, index: int) -> CreateBatchCallRequest:
+        name, tasks = self.parts[index]
+        return CreateBatchCallRequest.model_validate(self.fields | {"name": name, "tasks": tasks})
+
+
 def create_batch_call_tool(backend: Backend):
     async def create_batch_call(
-        name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, description="Campaign name shown in Zudu, at most 255 characters, e.g. 'December renewals'.")],
-        agent_id: Annotated[AgentId, Field(description="The Zudu voice agent that makes the calls: 'agent_' + UUID, e.g. 'agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e'.")],
-        from_number: Annotated[PhoneNumber, Field(description="Caller id: a number of the organization in E.164, e.g. '+918035315547'. Must not also be a recipient.")],
-        tasks: Annotated[list[Task], Field(min_length=1, max_length=MAX_TASKS, description="Recipients, 1 to 1000: each {to_number (E.164), dynamic_variables (optional text values for the agent)}.")],
+        ctx: Context,
+        name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, description="Campaign name shown in Zudu, at most 255 characters, e.g. 'December renewals'. Lists over 1000 become parts named '<name> (part i of n)'.")],
+        agent_id: Annotated[AgentId, Field(description="The Zudu voice agent that makes the calls: 'agent_' + UUID, e.g. 'agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e' (see list_agents).")],
+        from_number: Annotated[PhoneNumber, Field(description="Caller id: a number of the organization in E.164, e.g. '+918035315547' (see list_phone_numbers). Must not also be a recipient.")],
+        tasks: Annotated[list[RecipientInput] | None, Field(min_length=1, description="Recipients inline: each {to_number, dynamic_variables}. Or send recipients_csv or recipients_file instead.")] = None,
+        recipients_csv: Annotated[str | None, Field(max_length=20_000_000, description="Recipients as CSV text with a header row: a phone column (phone, mobile, to_number, number...) and any other columns, which become dynamic variables named exactly as the headers.")] = None,
+        recipients_file: Annotated[str | None, Field(max_length=4096, description="Path of a .csv, .json, .jsonl or .xlsx call list inside the folders the operator allowed (ZUDU_MCP_FILE_ROOTS).")] = None,
+        phone_column: Annotated[str | None, Field(max_length=255, description="Name of the phone column when it is not detected.")] = None,
+        default_region: Annotated[str | None, Field(min_length=2, max_length=2, description="Two-letter region for numbers written without a country code, e.g. 'IN'. Default: ZUDU_DEFAULT_REGION, else the region of from_number.")] = None,
         schedule: Annotated[str | None, Field(max_length=500, description="When to start, as the person said it ('tomorrow at 10am', 'next Monday 9:30 IST', 'in 2 hours') or ISO 8601. Resolved in `timezone`; refused when vague, past or ambiguous. Use instead of trigger_timestamp.")] = None,
-        trigger_timestamp: Annotated[int | None, Field(gt=0, description="When to start, as Unix milliseconds (13 digits) in the future, e.g. 1796095800000. Required unless send_now is true or status is 'draft'.")] = None,
-        send_now: Annotated[bool, Field(description="true dials as soon as the batch is created; leave false when sending trigger_timestamp.")] = False,
+        trigger_timestamp: Annotated[int | None, Field(gt=0, description="When to start, as Unix milliseconds (13 digits) in the future, e.g. 1796095800000. Required unless schedule, send_now or status 'draft' is sent.")] = None,
+        send_now: Annotated[bool, Field(description="true dials as soon as the batch is created; leave false when sending schedule or trigger_timestamp.")] = False,
         timezone: Annotated[TimeZoneName | None, Field(description="IANA time zone of the campaign, e.g. 'Asia/Kolkata'; Zudu's default is UTC. Used for retry 'AT' times and for showing the start time.")] = None,
         quiet_hours: Annotated[QuietHours | None, Field(description="A daily window with no calls, e.g. {start_time '22:00', end_time '08:00', timezone 'Asia/Kolkata'}.")] = None,
         retry_config: Annotated[RetryConfig | None, Field(description="Retry policy, e.g. {enabled: true, max_attempts: 3}.")] = None,
         retry_rules: Annotated[list[RetryRule] | None, Field(description="When to retry each outcome (no_answer, busy, voicemail): at a clock time ('AT' + time 'HH:MM') or after a delay ('AFTER' + duration_minutes).")] = None,
-        status: Annotated[BatchStatus | None, Field(description="'draft' saves without dialing (run it later); 'scheduled' or 'sent' are normally implied by trigger_timestamp / send_now.")] = None,
+        status: Annotated[BatchStatus | None, Field(description="'draft' saves without dialing (run it later); 'scheduled' or 'sent' are normally implied by schedule / send_now.")] = None,
         organization_id: Annotated[str | None, Field(description="Only for accounts with several organizations: the Zudu organization id (org_...). Normally omit it.")] = None,
     ) -> CallToolResult:
-        resolution = None
-        if schedule is not None:
-            if trigger_timestamp is not None or send_now:
-                other = "trigger_timestamp" if trigger_timestamp is not None else "send_now"
-                return results.error(
-                    f"create_batch_call was not run (nothing was sent): schedule and {other} both say when to call. "
-                    "Send only one of them."
-                )
-            resolution = resolve(schedule, timezone, None, backend)
-            if not isinstance(resolution.result, ScheduledTime):
-                lines = describe_resolution(resolution)
-                return results.error("create_batch_call was not run (nothing was sent). " + "\n".join(lines))
-            trigger_timestamp = resolution.result.unix_ms
-            timezone = timezone or resolution.timezone.value
+        fields = {
+            "from_number": from_number, "name": name, "agent_id": agent_id, "retry_config": retry_config,
+            "quiet_hours": quiet_hours, "retry_rules": retry_rules, "send_now": send_now, "timezone": timezone,
+            "trigger_timestamp": trigger_timestamp, "status": status, "organization_id": organization_id,
+        }
+        sources = {"tasks": tasks, "recipients_csv": recipients_csv, "recipients_file": recipients_file}
         try:
-            request = CreateBatchCallRequest(
-                from_number=from_number,
-                name=name,
-                agent_id=agent_id,
-                retry_config=retry_config,
-                quiet_hours=quiet_hours,
-                retry_rules=retry_rules,
-                send_now=send_now,
-                tasks=tasks,
-                timezone=timezone,
-                trigger_timestamp=trigger_timestamp,
-                status=status,
-                organization_id=organization_id,
-            )
+            plan = build_plan(backend, fields, schedule, sources, phone_column, default_region)
+        except Refusal as refusal:
+            return results.error(f"create_batch_call was not run (nothing was sent): {refusal}")
         except ValidationError as exc:
             return results.error(results.explain_validation_error(exc, "create_batch_call"))
-        now = backend.now()
-        if request.trigger_timestamp is not None and request.trigger_timestamp <= now.timestamp() * 1000:
-            when = describe_instant(request.trigger_timestamp, request.timezone or "UTC", now)
-            return results.error(
-                f"create_batch_call was not run (nothing was sent): trigger_timestamp is in the past "
-                f"({when.local}, {when.relative}). Send a future time in Unix milliseconds."
-            )
-        batch = await backend.client().create_batch_call(request)
-        text, structured = describe_created(batch, request, backend, resolution)
+        created: list[BatchCall] = []
+        total = len(plan.parts)
+        for index in range(1, total + 1):
+            if total > 1:
+                await ctx.report_progress(index - 1, total, f"creating part {index} of {total}")
+            try:
+                created.append(await backend.client().create_batch_call(plan.request(index - 1)))
+            except ZuduError as exc:
+                if not created:
+                    raise
+                return results.error(describe_partial(created, plan, index, exc), sandbox=backend.sandbox)
+        if total > 1:
+            await ctx.report_progress(total, total, "all parts created")
+        text, structured = describe_created(created, plan, backend)
         return results.ok(text, structured, sandbox=backend.sandbox)
 
     return create_batch_call
 
 
-def describe_created(
-    batch: BatchCall, request: CreateBatchCallRequest, backend: Backend, resolution: Resolution | None
-) -> tuple[str, dict]:
-    zone = batch.timezone or request.timezone or "UTC"
-    recipients = batch.total_task_count or batch.total or len(request.tasks)
-    lines = [f"Batch call created: {batch.batch_call_id} \"{batch.name or request.name}\"", f"Status: {batch.status or 'unknown'}"]
+def build_plan(
+    backend: Backend, fields: dict[str, Any], schedule: str | None, sources: dict[str, Any], phone_column: str | None, region: str | None
+) -> Plan:
+    """Every check, before anything is sent: time, recipients, and the request of each part."""
+    resolution = None
+    if schedule is not None:
+        if fields["trigger_timestamp"] is not None or fields["send_now"]:
+            other = "trigger_timestamp" if fields["trigger_timestamp"] is not None else "send_now"
+            raise Refusal(f"schedule and {other} both say when to call. Send only one of them.")
+        resolution = resolve(schedule, fields["timezone"], None, backend)
+        if not isinstance(resolution.result, ScheduledTime):
+            raise Refusal("\n".join(describe_resolution(resolution)))
+        fields["trigger_timestamp"] = resolution.result.unix_ms
+        fields["timezone"] = fields["timezone"] or resolution.timezone.value
+    try:
+        check_send_rule(fields["send_now"], fields["trigger_timestamp"], fields["status"])
+    except ValueError as exc:  # checked before a large list is read
+        raise Refusal(str(exc)) from None
+    now = backend.now()
+    trigger = fields["trigger_timestamp"]
+    if trigger is not None and trigger <= now.timestamp() * 1000:
+        when = describe_instant(trigger, fields["timezone"] or "UTC", now)
+        raise Refusal(f"trigger_timestamp is in the past ({when.local}, {when.relative}). Send a future time in Unix milliseconds.")
+    given = [key for key, value in sources.items() if value is not None]
+    if len(given) != 1:
+        raise Refusal("send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(given)})." if given else "."))
+    region, region_source = choose_region(region, fields["from_number"], backend)
+    prepared, source = read_recipients(given[0], sources[given[0]], phone_column, fields["from_number"], region, backend)
+    if not prepared.tasks:
+        raise Refusal("no usable recipient in the list.\n" + "\n".join(describe_recipients(prepared, source, region, region_source)))
+    plan = Plan(fields, split_parts(fields["name"], prepared.tasks), prepared, source, region, region_source, resolution)
+    for index in range(len(plan.parts)):
+        plan.request(index)  # every part is valid before the first is sent
+    return plan
+
+
+def choose_region(given: str | None, from_number: str, backend: Backend) -> tuple[str | None, str]:
+    if given:
+        try:
+            return valid_region(given), "given"
+        except InvalidNumber as exc:
+            raise Refusal(f"default_region: {exc}") from None
+    if backend.settings.default_region:
+        return backend.settings.default_region, "ZUDU_DEFAULT_REGION"
+    return region_of(from_number), "the region of from_number"
+
+
+def read_recipients(
+    kind: str, value: Any, phone_column: str | None, from_number: str, region: str | None, backend: Backend
+) -> tuple[PreparedList, str]:
+    try:
+        rows: Iterable[Row]
+        if kind == "tasks":
+            rows, source = rows_from_tasks([task.model_dump() for task in value]), "the inline tasks"
+        elif kind == "recipients_csv":
+            rows, source = read_csv_text(value, phone_column), "the CSV"
+        else:
+            access = FileAccess(backend.settings.file_roots, backend.settings.mcp_max_file_mb * 1_048_576)
+            rows, source = read_file(value, access, phone_column), f"file {value}"
+        return prepare_recipients(rows, from_number=from_number, default_region=region), source
+    except ListError as exc:
+        raise Refusal(str(exc)) from None
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise Refusal(f"could not read {kind}: {exc}") from None
+
+
+MAX_LISTED_PROBLEMS = 10
+
+
+def describe_recipients(prepared: PreparedList, source: str, region: str | None, region_source: str) -> list[str]:
+    lines = []
+    problems = [*prepared.rejected, *prepared.duplicates]
+    if problems:
+        lines.append(
+            f"From {source}: {len(prepared.tasks)} recipients kept, {len(prepared.rejected)} rows refused, "
+            f"{len(prepared.duplicates)} duplicates dropped:"
+        )
+        for problem in sorted(problems, key=lambda p: p.line)[:MAX_LISTED_PROBLEMS]:
+            lines.append(f"  - line {problem.line}: {problem.value!r}: {problem.reason}")
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (all are in structuredContent.recipients).")
+    if region:
+        lines.append(f"Numbers without a country code were read as {region} ({region_source}).")
+    if prepared.converted_columns:
+        lines.append(f"Sent as text: the numbers in {', '.join(sorted(prepared.converted_columns))}.")
+    return lines
+
+
+def describe_partial(created: list[BatchCall], plan: Plan, failed_part: int, exc: ZuduError) -> str:
+    total = len(plan.parts)
+    lines = [f"Only part of the campaign exists: part {failed_part} of {total} failed and the parts after it were not sent."]
+    lines += [f"- created part {i}: {batch.batch_call_id} \"{batch.name}\"" for i, batch in enumerate(created, start=1)]
+    lines.append(f"- part {failed_part}: {exc}")
+    if failed_part < total:
+        lines.append(f"- parts {failed_part + 1} to {total}: not sent")
+    return "\n".join(lines)
+
+
+def describe_created(created: list[BatchCall], plan: Plan, backend: Backend) -> tuple[str, dict]:
+    first, request = created[0], plan.request(0)
+    zone = first.timezone or request.timezone or "UTC"
+    recipients = len(plan.recipients.tasks)
+    if len(created) == 1:
+        lines = [f"Batch call created: {first.batch_call_id} \"{first.name or request.name}\"", f"Status: {first.status or 'unknown'}"]
+    else:
+        lines = [f"Created {len(created)} batch calls for {recipients} recipients (Zudu takes at most 1000 per batch):"]
+        lines += [f"- {b.batch_call_id} \"{b.name}\": {len(tasks)} recipients, {b.status}" for b, (_, tasks) in zip(created, plan.parts, strict=True)]
     start = None
-    if (batch.status or "") == "draft":
+    if (first.status or "") == "draft":
         lines.append("When: not scheduled; it is a draft and dials nobody until it is executed.")
-    elif batch.scheduled_timestamp:
-        start = describe_instant(batch.scheduled_timestamp, zone, backend.now())
+    elif first.scheduled_timestamp:
+        start = describe_instant(first.scheduled_timestamp, zone, backend.now())
         lines.append(f"When: {start.local}, {start.relative}; UTC {start.utc}")
-        if (note := quiet_hours_line(batch.scheduled_timestamp, request.quiet_hours, zone, backend)) is not None:
+        if (note := quiet_hours_line(first.scheduled_timestamp, request.quiet_hours, zone, backend)) is not None:
             lines.append(note)
+    resolution = plan.resolution
     if resolution is not None and isinstance(resolution.result, ScheduledTime):
         lines.append(f"  From {resolution.result.input!r}. {describe_defaults(resolution)}")
         lines += [f"  {line}" for line in reading_notes(resolution.result)]
-    lines.append(f"Recipients: {recipients}, calling from {batch.from_number or request.from_number}")
-    lines.append(f"Agent: {batch.agent_id or request.agent_id}")
+    lines.append(f"Recipients: {recipients}, calling from {first.from_number or request.from_number}")
+    lines += describe_recipients(plan.recipients, plan.source, plan.region, plan.region_source)
+    if first.scheduled_timestamp and (first.status or "") != "draft":
+        lines += calling_window_lines(first.scheduled_timestamp, plan, backend)
+    lines.append(f"Agent: {first.agent_id or request.agent_id}")
     lines.append(f"Retries: {describe_retries(request)}")
     lines.append(f"Quiet hours: {describe_quiet_hours(request.quiet_hours)}")
     structured = {
-        "batch_call": batch.model_dump(),
+        "batch_call": first.model_dump(),
+        "batch_calls": [b.model_dump() for b in created],
         "start": start.as_dict() if start else None,
         "schedule": resolution.result.as_dict() if resolution else None,
+        "recipients": {
+            "kept": recipients,
+            "refused": [vars(r) for r in plan.recipients.rejected],
+            "duplicates": [vars(r) for r in plan.recipients.duplicates],
+        },
     }
     return "\n".join(lines), structured
+
+
+def calling_window_lines(start_ms: int, plan: Plan, backend: Backend) -> list[str]:
+    window = parse_window(backend.settings.calling_window)
+    start = datetime.fromtimestamp(start_ms / 1000, tz=UTC)
+    outside = outside_calling_window(start, [task["to_number"] for task in plan.recipients.tasks], window)
+    if not outside:
+        return []
+    count = sum(zone.count for zone in outside)
+    where = "; ".join(f"{zone.count} in {zone.zone} ({zone.local_time})" for zone in outside[:5])
+    return [
+        f"Warning: {count} recipients would be called outside {window[0]:%H:%M}-{window[1]:%H:%M} their local time: {where}. "
+        "Consider another start time or a separate batch for them (ZUDU_CALLING_WINDOW sets the hours)."
+    ]
 
 
 def describe_retries(request: CreateBatchCallRequest) -> str:
