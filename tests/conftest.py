@@ -156,13 +156,18 @@ def text_of(result: Any) -> str:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own ZUDU_* variables must not leak into tests."""
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The developer's own ZUDU_* variables must not leak into tests; each test gets its own journal.
+
+    Consent is off unless a test is about consent: those set mcp_confirm themselves.
+    """
     import os
 
     for name in list(os.environ):
         if name.startswith("ZUDU_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("ZUDU_MCP_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("ZUDU_MCP_CONFIRM", "off")
 
 
 @pytest.fixture

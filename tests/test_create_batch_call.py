@@ -125,7 +125,8 @@ UPSTREAM = [
     ("non-JSON body", Reply(200, "<html>gateway</html>"), "not JSON"),
     ("timeout", Reply(200, {}, delay=1.5), "did not answer within 0.5 s after the request was sent"),
     ("connection dropped", Reply(drop=True), "may have been received"),
-    ("429", Reply(429, {"status": "error", "error": "slow down"}, headers={"Retry-After": "7"}), "try again in 7 s"),
+    ("429 without Retry-After", Reply(429, {"status": "error", "error": "slow down"}), "wait a minute and try again"),
+    ("429 asking for too long", Reply(429, {"status": "error", "error": "slow down"}, headers={"Retry-After": "120"}), "try again in 120 s"),
 ]
 
 

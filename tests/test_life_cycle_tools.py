@@ -84,7 +84,7 @@ async def test_tasks_are_counted_grouped_and_paged(sandbox, clock: ManualClock, 
 async def test_list_filters_and_pages(sandbox, mode: str) -> None:
     async with Client(sandbox, mode=mode) as client:
         for _ in range(3):
-            await create(client, recipients=2)
+            await create(client, recipients=2, allow_duplicate=True)
         draft = await create(client, recipients=2, status="draft", schedule=None)
         first = await call(client, "list_batch_calls", limit=2)
         drafts = await call(client, "list_batch_calls", status=["draft"])

@@ -82,7 +82,7 @@ async def test_a_failed_part_leaves_the_others_and_says_which_exist(zudu_double:
         result = await client.call_tool("create_batch_call", arguments(recipients_file="c.csv"))
     text = text_of(result)
     assert result.is_error and len(zudu_double.requests) == 2
-    assert "created part 1: batch_call_part1" in text and "part 2: Zudu rejected the request (HTTP 400): Agent is busy" in text
+    assert "part 1: batch_call_part1 \"p1\" exists" in text and "part 2: Zudu rejected the request (HTTP 400): Agent is busy" in text
     assert "parts 3 to 3: not sent" in text
 
 

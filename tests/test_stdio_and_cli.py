@@ -22,10 +22,17 @@ def server_process(*args: str, env: dict[str, str] | None = None) -> StdioServer
 
 
 async def test_stdio_sandbox_session(mode: str) -> None:
+    """With the default consent policy: a create without confirmation is refused; preview, then create with the token."""
+    arguments = seed_request_for_tomorrow(datetime.now(UTC))
     async with Client(server_process("--sandbox"), mode=mode, read_timeout_seconds=30) as client:
         tools = await client.list_tools()
         assert "create_batch_call" in [tool.name for tool in tools.tools]
-        result = await client.call_tool("create_batch_call", seed_request_for_tomorrow(datetime.now(UTC)))
+        unconfirmed = await client.call_tool("create_batch_call", arguments)
+        assert unconfirmed.is_error and "Call preview_batch_call" in text_of(unconfirmed)
+        preview = await client.call_tool("preview_batch_call", arguments)
+        assert "2 calls from +91 80 3531 5547 with agent Sales-Renewals" in text_of(preview)
+        token = preview.structured_content["confirmation_token"]
+        result = await client.call_tool("create_batch_call", arguments | {"confirmation_token": token})
     assert not result.is_error, text_of(result)
     assert text_of(result).startswith("SANDBOX:")
     assert "Batch call created: batch_call_" in text_of(result)

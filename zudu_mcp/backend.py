@@ -14,6 +14,8 @@ from zudu_mcp.config import Settings
 from zudu_mcp.zudu.errors import CredentialsMissing
 
 if TYPE_CHECKING:
+    from zudu_mcp.consent import ConfirmationTokens
+    from zudu_mcp.journal import Journal
     from zudu_mcp.sandbox import SandboxState
     from zudu_mcp.zudu.client import ZuduClient
 
@@ -32,11 +34,16 @@ def utc_now() -> datetime:
 
 
 class Backend:
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now, transport: Any = None):
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], datetime] = utc_now, transport: Any = None, sleep: Any = None
+    ):
         self.settings = settings
         self.clock = clock
         self._transport = transport  # tests inject an httpx transport here
+        self._client_options = {"sleep": sleep} if sleep is not None else {}  # and a fast sleep for retries
         self._client: ZuduClient | None = None
+        self._journal: Journal | None = None
+        self._tokens: ConfirmationTokens | None = None
         self.sandbox_state: SandboxState | None = None
 
     @property
@@ -50,6 +57,34 @@ class Backend:
         if self._client is None:
             self._client = self._open()
         return self._client
+
+    def journal(self) -> Journal:
+        """On disk for the real API; in memory for the sandbox, whose batches vanish with the process too."""
+        if self._journal is None:
+            import hashlib
+
+            from zudu_mcp.journal import Journal
+
+            settings = self.settings
+            if settings.sandbox:
+                path, account = ":memory:", "sandbox"
+            else:
+                path = settings.state_dir / "journal.sqlite3"
+                key = settings.api_key.get_secret_value() if settings.api_key else ""
+                account = hashlib.sha256(f"{settings.base_url}|{key}".encode()).hexdigest()[:16]  # never the key itself
+            self._journal = Journal(path, account=account, clock=lambda: self.now().timestamp())
+        return self._journal
+
+    def tokens(self) -> ConfirmationTokens:
+        if self._tokens is None:
+            import secrets
+
+            from zudu_mcp.consent import ConfirmationTokens, load_or_create_secret
+
+            settings = self.settings
+            secret = secrets.token_bytes(32) if settings.sandbox else load_or_create_secret(settings.state_dir / "confirm.key")
+            self._tokens = ConfirmationTokens(secret, ttl_seconds=settings.mcp_confirm_ttl_seconds, clock=lambda: self.now().timestamp())
+        return self._tokens
 
     def _open(self) -> ZuduClient:
         from zudu_mcp.zudu.client import ZuduClient  # httpx loads on first use, not at start-up
@@ -68,6 +103,7 @@ class Backend:
                 api_secret=SANDBOX_API_SECRET,
                 timeout=settings.timeout_seconds,
                 transport=transport,
+                **self._client_options,
             )
         if settings.api_key is None or settings.api_secret is None:
             raise CredentialsMissing(MISSING_CREDENTIALS)
@@ -77,9 +113,13 @@ class Backend:
             api_secret=settings.api_secret.get_secret_value(),
             timeout=settings.timeout_seconds,
             transport=self._transport,
+            **self._client_options,
         )
 
     async def aclose(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     mcp_file_roots: str = Field(default="", description="Folders call-list files may be read from (os.pathsep-separated).")
     mcp_max_file_mb: int = Field(default=20, ge=1, le=1024, description="Largest call-list file read, in MiB.")
     calling_window: str = Field(default="08:00-21:00", description="Local hours recipients may be called.")
+    mcp_confirm: str = Field(default="auto", description="Consent before dialing or deleting: auto, elicit, token, off.")
+    mcp_confirm_ttl_seconds: int = Field(default=900, ge=30, le=86400, description="How long a preview's token stays valid.")
+    mcp_state_dir: str | None = Field(default=None, description="Where the journal and the token key live.")
 
     @field_validator("api_key", "api_secret", mode="before")
     @classmethod
@@ -86,6 +89,24 @@ class Settings(BaseSettings):
             raise ValueError(f"ZUDU_CALLING_WINDOW must look like 08:00-21:00 ({exc})") from None
         return value
 
+    @field_validator("mcp_confirm")
+    @classmethod
+    def _policy(cls, value: str) -> str:
+        from zudu_mcp.consent import POLICIES
+
+        value = value.strip().lower()
+        if value not in POLICIES:
+            raise ValueError(f"ZUDU_MCP_CONFIRM must be one of {', '.join(POLICIES)}, not {value!r}")
+        return value
+
+    @property
+    def state_dir(self) -> Path:
+        if self.mcp_state_dir:
+            return Path(self.mcp_state_dir).expanduser()
+        from platformdirs import user_data_dir  # lazy: only the journal needs it
+
+        return Path(user_data_dir("zudu-mcp", appauthor=False))
+
     @property
     def file_roots(self) -> tuple[Path, ...]:
         return tuple(Path(part).expanduser() for part in self.mcp_file_roots.split(os.pathsep) if part.strip())
@@ -119,6 +140,8 @@ class Settings(BaseSettings):
             "ZUDU_MCP_FILE_ROOTS": os.pathsep.join(str(root) for root in self.file_roots) or "not set (reading files is off)",
             "ZUDU_MCP_MAX_FILE_MB": str(self.mcp_max_file_mb),
             "ZUDU_CALLING_WINDOW": self.calling_window,
+            "ZUDU_MCP_CONFIRM": self.mcp_confirm,
+            "ZUDU_MCP_STATE_DIR": "(in memory: sandbox)" if self.sandbox else str(self.state_dir),
         }
 
 

@@ -97,9 +97,16 @@ async def run_demo(out: TextIO) -> int:
 
         arguments = {key: value for key, value in SEED_REQUEST.items() if key != "trigger_timestamp"}
         arguments["schedule"] = said
-        show("\nThen calls create_batch_call with Zudu's documented example, scheduled as the person said:")
+        show("\nIt previews Zudu's documented example, scheduled as the person said (preview_batch_call):")
         show("  " + json.dumps({k: v for k, v in arguments.items() if k != "tasks"}) + f" + {len(arguments['tasks'])} tasks")
-        result = await client.call_tool("create_batch_call", arguments)
+        preview = await client.call_tool("preview_batch_call", arguments)
+        show_result(show, preview)
+        if preview.is_error:
+            return 1
+
+        show("\nThe person says yes, so it creates the batch with the preview's token (create_batch_call):")
+        token = preview.structured_content["confirmation_token"]
+        result = await client.call_tool("create_batch_call", arguments | {"confirmation_token": token})
         show_result(show, result)
         if result.is_error:
             return 1

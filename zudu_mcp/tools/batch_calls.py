@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import typing
 from dataclasses import dataclass
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -12,6 +14,8 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zudu_mcp.backend import Backend
+from zudu_mcp.delivery import Created, PartFailed, create_parts
+from zudu_mcp.journal import payload_hash
 from zudu_mcp.recipients import (
     FileAccess,
     ListError,
@@ -28,6 +32,7 @@ from zudu_mcp.recipients.phones import InvalidNumber, region_of, valid_region
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
+from zudu_mcp.tools.confirmation import Gate
 from zudu_mcp.tools.scheduling import (
     Resolution,
     describe_defaults,
@@ -101,8 +106,22 @@ class Plan:
         name, tasks = self.parts[index]
         return CreateBatchCallRequest.model_validate(self.fields | {"name": name, "tasks": tasks})
 
+    def digest(self) -> str:
+        """What a confirmation binds: the exact body of every part, in order."""
+        return payload_hash([payload_hash(self.request(i).to_wire()) for i in range(len(self.parts))])
+
+
+CAMPAIGN_FIELDS = ("from_number", "name", "agent_id", "retry_config", "quiet_hours", "retry_rules", "send_now", "timezone",
+                   "trigger_timestamp", "status", "organization_id")
+RETRY_IS_SAFE = (
+    " Calling create_batch_call again with the same arguments is safe: the server looks for the batch at Zudu "
+    "before it sends anything again."
+)
+
 
 def create_batch_call_tool(backend: Backend):
+    gate = Gate(backend, "create_batch_call", lambda arguments: summary_or_none(backend, arguments), preview_tool="preview_batch_call")
+
     async def create_batch_call(
         ctx: Context,
         name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, description="Campaign name shown in Zudu, at most 255 characters, e.g. 'December renewals'. Lists over 1000 become parts named '<name> (part i of n)'.")],
@@ -122,42 +141,92 @@ def create_batch_call_tool(backend: Backend):
         retry_rules: Annotated[list[RetryRule] | None, Field(description="When to retry each outcome (no_answer, busy, voicemail): at a clock time ('AT' + time 'HH:MM') or after a delay ('AFTER' + duration_minutes).")] = None,
         status: Annotated[BatchStatus | None, Field(description="'draft' saves without dialing (run it later); 'scheduled' or 'sent' are normally implied by schedule / send_now.")] = None,
         organization_id: Annotated[str | None, Field(description="Only for accounts with several organizations: the Zudu organization id (org_...). Normally omit it.")] = None,
+        confirmation_token: Annotated[str | None, Field(max_length=2000, description="The token preview_batch_call returned, after the person agreed to its summary. Binds exactly those arguments.")] = None,
+        allow_duplicate: Annotated[bool, Field(description="true creates it even if an identical create succeeded in the last 24 hours (normally that batch is returned instead).")] = False,
+        confirmation: Any = None,
     ) -> CallToolResult:
-        fields = {
-            "from_number": from_number, "name": name, "agent_id": agent_id, "retry_config": retry_config,
-            "quiet_hours": quiet_hours, "retry_rules": retry_rules, "send_now": send_now, "timezone": timezone,
-            "trigger_timestamp": trigger_timestamp, "status": status, "organization_id": organization_id,
+        arguments = {
+            "from_number": from_number, "name": name, "agent_id": agent_id, "retry_config": retry_config, "quiet_hours": quiet_hours,
+            "retry_rules": retry_rules, "send_now": send_now, "timezone": timezone, "trigger_timestamp": trigger_timestamp,
+            "status": status, "organization_id": organization_id, "schedule": schedule, "tasks": tasks,
+            "recipients_csv": recipients_csv, "recipients_file": recipients_file, "phone_column": phone_column,
+            "default_region": default_region,
         }
-        sources = {"tasks": tasks, "recipients_csv": recipients_csv, "recipients_file": recipients_file}
         try:
-            plan = build_plan(backend, fields, schedule, sources, phone_column, default_region)
+            plan = build_plan(backend, arguments)
         except Refusal as refusal:
             return results.error(f"create_batch_call was not run (nothing was sent): {refusal}")
         except ValidationError as exc:
             return results.error(results.explain_validation_error(exc, "create_batch_call"))
-        created: list[BatchCall] = []
-        total = len(plan.parts)
-        for index in range(1, total + 1):
-            if total > 1:
-                await ctx.report_progress(index - 1, total, f"creating part {index} of {total}")
-            try:
-                created.append(await backend.client().create_batch_call(plan.request(index - 1)))
-            except ZuduError as exc:
-                if not created:
-                    raise
-                return results.error(describe_partial(created, plan, index, exc), sandbox=backend.sandbox)
-        if total > 1:
-            await ctx.report_progress(total, total, "all parts created")
+        client = backend.client()  # missing credentials are said before anything else
+        refusal = await gate.refusal(confirmation, confirmation_token, plan.digest(), lambda: campaign_summary(plan, backend))
+        if refusal is not None:
+            return results.error(refusal, sandbox=backend.sandbox)
+
+        async def progress(done: int, total: int) -> None:
+            await ctx.report_progress(done, total, f"created {done} of {total} parts")
+
+        try:
+            created = await create_parts(
+                client, backend.journal(), plan.request, len(plan.parts), allow_duplicate=allow_duplicate, progress=progress
+            )
+        except PartFailed as failure:
+            if failure.created:
+                return results.error(describe_partial(failure, plan), sandbox=backend.sandbox)
+            return results.error(str(failure.error) + (RETRY_IS_SAFE if failure.error.may_have_acted else ""), sandbox=backend.sandbox)
         text, structured = describe_created(created, plan, backend)
         return results.ok(text, structured, sandbox=backend.sandbox)
 
-    return create_batch_call
+    return gate.bind(create_batch_call)
 
 
-def build_plan(
-    backend: Backend, fields: dict[str, Any], schedule: str | None, sources: dict[str, Any], phone_column: str | None, region: str | None
-) -> Plan:
+PREVIEW_DESCRIPTION = """Check a batch call before creating it: the same arguments as create_batch_call, every check,
+the time resolved, the recipients normalised and split, and nothing sent. Returns a summary to
+read to the person ("812 calls from +91 80 3531 5547 with agent Sales-Renewals, Sun 29 Nov 2026
+10:00 IST; ...") and a confirmation_token bound to exactly these arguments (it expires and works
+once): pass it to create_batch_call after the person agrees."""
+PREVIEW_ANNOTATIONS = annotations("Preview a batch call", read_only=True, destructive=False, idempotent=True)
+
+
+def preview_batch_call_tool(backend: Backend):
+    create = create_batch_call_tool(backend)
+    hints = typing.get_type_hints(create, include_extras=True)
+    kept = [p for p in inspect.signature(create).parameters.values() if p.name not in ("ctx", "confirmation", "confirmation_token", "allow_duplicate")]
+
+    async def preview_batch_call(**arguments: Any) -> CallToolResult:
+        arguments = {p.name: arguments.get(p.name, p.default) for p in kept}
+        try:
+            plan = build_plan(backend, arguments)
+        except Refusal as refusal:
+            return results.error(f"This batch call could not be created as asked: {refusal}")
+        except ValidationError as exc:
+            return results.error(results.explain_validation_error(exc, "preview_batch_call"))
+        summary = await campaign_summary(plan, backend)
+        token, expires = backend.tokens().issue("create_batch_call", plan.digest())
+        policy = backend.settings.mcp_confirm
+        lines = ["Read this to the person and ask for a clear yes:", summary, ""]
+        if plan.resolution is not None and isinstance(plan.resolution.result, ScheduledTime):
+            lines.append(f"To keep exactly this start, send schedule as '{plan.resolution.result.local_iso}' (a relative time moves).")
+        if policy in ("auto", "token"):
+            expiry = describe_instant(int(expires * 1000), plan.fields["timezone"] or "UTC", backend.now())
+            lines.append(f"Then call create_batch_call with the same arguments and confirmation_token=\"{token}\" (valid once, until {expiry.local}).")
+        if policy in ("auto", "elicit"):
+            lines.append("Clients that can ask the person directly will show this summary again when create_batch_call runs.")
+        structured = {"summary": summary, "confirmation_token": token, "expires_unix_ms": int(expires * 1000),
+                      "parts": len(plan.parts), "recipients": len(plan.recipients.tasks)}
+        return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
+
+    preview_batch_call.__signature__ = inspect.Signature(
+        [p.replace(annotation=hints[p.name]) for p in kept], return_annotation=CallToolResult
+    )
+    preview_batch_call.__annotations__ = {p.name: hints[p.name] for p in kept} | {"return": CallToolResult}
+    return preview_batch_call
+
+
+def build_plan(backend: Backend, arguments: dict[str, Any]) -> Plan:
     """Every check, before anything is sent: time, recipients, and the request of each part."""
+    fields = {key: arguments[key] for key in CAMPAIGN_FIELDS}
+    schedule = arguments["schedule"]
     resolution = None
     if schedule is not None:
         if fields["trigger_timestamp"] is not None or fields["send_now"]:
@@ -177,17 +246,70 @@ def build_plan(
     if trigger is not None and trigger <= now.timestamp() * 1000:
         when = describe_instant(trigger, fields["timezone"] or "UTC", now)
         raise Refusal(f"trigger_timestamp is in the past ({when.local}, {when.relative}). Send a future time in Unix milliseconds.")
+    sources = {key: arguments[key] for key in ("tasks", "recipients_csv", "recipients_file")}
     given = [key for key, value in sources.items() if value is not None]
     if len(given) != 1:
         raise Refusal("send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(given)})." if given else "."))
-    region, region_source = choose_region(region, fields["from_number"], backend)
-    prepared, source = read_recipients(given[0], sources[given[0]], phone_column, fields["from_number"], region, backend)
+    region, region_source = choose_region(arguments["default_region"], fields["from_number"], backend)
+    prepared, source = read_recipients(given[0], sources[given[0]], arguments["phone_column"], fields["from_number"], region, backend)
     if not prepared.tasks:
         raise Refusal("no usable recipient in the list.\n" + "\n".join(describe_recipients(prepared, source, region, region_source)))
     plan = Plan(fields, split_parts(fields["name"], prepared.tasks), prepared, source, region, region_source, resolution)
     for index in range(len(plan.parts)):
         plan.request(index)  # every part is valid before the first is sent
     return plan
+
+
+async def summary_or_none(backend: Backend, arguments: dict[str, Any]) -> str | None:
+    try:
+        return await campaign_summary(build_plan(backend, arguments), backend)
+    except (Refusal, ValidationError):
+        return None
+
+
+async def campaign_summary(plan: Plan, backend: Backend) -> str:
+    """One paragraph a person can approve: who, from where, with whom, when, and what was dropped."""
+    fields, count = plan.fields, len(plan.recipients.tasks)
+    agent = await agent_name(backend, fields["agent_id"])
+    if fields["status"] == "draft":
+        when = "saved as a draft (nobody is called until it is run)"
+    elif fields["send_now"] or fields["status"] == "sent":
+        when = "starting immediately"
+    else:
+        start = describe_instant(fields["trigger_timestamp"], fields["timezone"] or "UTC", backend.now())
+        when = f"{start.local}, {start.relative}"
+    parts = [f"{count} call{'s' if count != 1 else ''} from {pretty_number(fields['from_number'])} with agent {agent}, {when}"]
+    if len(plan.parts) > 1:
+        parts.append(f"in {len(plan.parts)} batches of at most 1000")
+    if fields["quiet_hours"] is not None and fields["quiet_hours"].enabled:
+        quiet = fields["quiet_hours"]
+        parts.append(f"quiet hours {quiet.start_time}–{quiet.end_time} {quiet.timezone}")
+    retries = describe_retries(plan.request(0))
+    if retries != "Zudu's defaults":
+        parts.append(f"retries: {retries}")
+    dropped = [*plan.recipients.rejected, *plan.recipients.duplicates]
+    if dropped:
+        shown = ", ".join(f"line {p.line} ({p.reason})" for p in sorted(dropped, key=lambda p: p.line)[:3])
+        parts.append(f"{len(dropped)} row{'s' if len(dropped) != 1 else ''} dropped: {shown}" + (" ..." if len(dropped) > 3 else ""))
+    text = "; ".join(parts) + "."
+    if fields["trigger_timestamp"] and fields["status"] != "draft":
+        text += "".join(f" {line}" for line in calling_window_lines(fields["trigger_timestamp"], plan, backend))
+    return text
+
+
+async def agent_name(backend: Backend, agent_id: str) -> str:
+    """The agent's name when Zudu tells us (best effort: the id is shown otherwise)."""
+    try:
+        _, agents = await backend.client().list_agents(limit=100)
+    except ZuduError:
+        return agent_id
+    return next((f"{a.name} ({agent_id})" for a in agents if a.agent_id == agent_id and a.name), agent_id)
+
+
+def pretty_number(e164: str) -> str:
+    import phonenumbers
+
+    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def choose_region(given: str | None, from_number: str, backend: Backend) -> tuple[str | None, str]:
@@ -242,22 +364,26 @@ def describe_recipients(prepared: PreparedList, source: str, region: str | None,
     return lines
 
 
-def describe_partial(created: list[BatchCall], plan: Plan, failed_part: int, exc: ZuduError) -> str:
+def describe_partial(failure: PartFailed, plan: Plan) -> str:
     total = len(plan.parts)
-    lines = [f"Only part of the campaign exists: part {failed_part} of {total} failed and the parts after it were not sent."]
-    lines += [f"- created part {i}: {batch.batch_call_id} \"{batch.name}\"" for i, batch in enumerate(created, start=1)]
-    lines.append(f"- part {failed_part}: {exc}")
-    if failed_part < total:
-        lines.append(f"- parts {failed_part + 1} to {total}: not sent")
+    lines = [f"Only part of the campaign exists: part {failure.index} of {total} failed and the parts after it were not sent."]
+    lines += [f"- part {i}: {c.batch.batch_call_id} \"{c.batch.name}\" exists" for i, c in enumerate(failure.created, start=1)]
+    lines.append(f"- part {failure.index}: {failure.error}")
+    if failure.index < total:
+        lines.append(f"- parts {failure.index + 1} to {total}: not sent")
+    lines.append("Calling create_batch_call again with the same arguments resumes: parts that exist are not sent again.")
     return "\n".join(lines)
 
 
-def describe_created(created: list[BatchCall], plan: Plan, backend: Backend) -> tuple[str, dict]:
+def describe_created(outcomes: list[Created], plan: Plan, backend: Backend) -> tuple[str, dict]:
+    created = [c.batch for c in outcomes]
     first, request = created[0], plan.request(0)
     zone = first.timezone or request.timezone or "UTC"
     recipients = len(plan.recipients.tasks)
+    duplicates = [c for c in outcomes if c.duplicate_of is not None]
     if len(created) == 1:
-        lines = [f"Batch call created: {first.batch_call_id} \"{first.name or request.name}\"", f"Status: {first.status or 'unknown'}"]
+        verb = "Not created again: an identical create already made" if duplicates else "Batch call created:"
+        lines = [f"{verb} {first.batch_call_id} \"{first.name or request.name}\"", f"Status: {first.status or 'unknown'}"]
     else:
         lines = [f"Created {len(created)} batch calls for {recipients} recipients (Zudu takes at most 1000 per batch):"]
         lines += [f"- {b.batch_call_id} \"{b.name}\": {len(tasks)} recipients, {b.status}" for b, (_, tasks) in zip(created, plan.parts, strict=True)]
@@ -280,7 +406,13 @@ def describe_created(created: list[BatchCall], plan: Plan, backend: Backend) -> 
     lines.append(f"Agent: {first.agent_id or request.agent_id}")
     lines.append(f"Retries: {describe_retries(request)}")
     lines.append(f"Quiet hours: {describe_quiet_hours(request.quiet_hours)}")
+    if duplicates:
+        lines.append(
+            f"{len(duplicates)} of {len(created)} batch(es) already existed from an identical request in the last 24 hours "
+            "and were not sent again (allow_duplicate: true creates another)."
+        )
     structured = {
+        "duplicates": [c.batch.batch_call_id for c in duplicates],
         "batch_call": first.model_dump(),
         "batch_calls": [b.model_dump() for b in created],
         "start": start.as_dict() if start else None,
@@ -328,4 +460,7 @@ def describe_quiet_hours(quiet: QuietHours | None) -> str:
     return f"{quiet.start_time}–{quiet.end_time} {quiet.timezone} (no calls in this window)"
 
 
-TOOLS = [ToolSpec(create_batch_call_tool, CREATE_DESCRIPTION, CREATE_ANNOTATIONS)]
+TOOLS = [
+    ToolSpec(preview_batch_call_tool, PREVIEW_DESCRIPTION, PREVIEW_ANNOTATIONS),
+    ToolSpec(create_batch_call_tool, CREATE_DESCRIPTION, CREATE_ANNOTATIONS),
+]

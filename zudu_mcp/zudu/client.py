@@ -8,8 +8,11 @@ have acted. That distinction is kept in the error types (see errors.py), never g
 from __future__ import annotations
 
 import logging
+import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import httpx
 
 from zudu_mcp import __version__
@@ -40,6 +43,8 @@ from zudu_mcp.zudu.models import (
 logger = logging.getLogger(__name__)
 
 MAX_UPSTREAM_MESSAGE = 500
+MAX_ATTEMPTS = 3
+MAX_RETRY_AFTER_SECONDS = 30.0  # a longer wait is Zudu's to announce, not ours to sit through
 
 
 class ZuduClient:
@@ -51,7 +56,9 @@ class ZuduClient:
         api_secret: str,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ):
+        self._sleep = sleep
         self._secrets = [s for s in (api_key, api_secret) if s]
         self._timeout = timeout
         self._http = httpx.AsyncClient(
@@ -143,7 +150,28 @@ class ZuduClient:
     async def _request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, safe_to_repeat: bool = False
     ) -> Any:
+        """Sends again only when Zudu provably did not act: never after a write may have been received."""
         wrote = method != "GET" and not safe_to_repeat
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._send(method, path, json=json, params=params, wrote=wrote)
+            except (RequestNotSent, RateLimited, UpstreamFailure) as exc:
+                last = attempt == MAX_ATTEMPTS
+                if isinstance(exc, RateLimited):
+                    if last or exc.retry_after is None or exc.retry_after > MAX_RETRY_AFTER_SECONDS:
+                        raise
+                    delay = exc.retry_after + random.uniform(0, 0.25)
+                elif isinstance(exc, UpstreamFailure) and (wrote or last):
+                    raise  # a failed write may have been applied
+                elif last:
+                    raise
+                else:
+                    delay = random.uniform(0.5, 1.5) * 0.2 * 2 ** (attempt - 1)
+                logger.info("%s %s: %s; trying again in %.1f s", method, path, type(exc).__name__, delay)
+                await self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _send(self, method: str, path: str, *, json: Any, params: dict[str, Any] | None, wrote: bool) -> Any:
         try:
             response = await self._http.request(method, path, json=json, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -189,10 +217,11 @@ class ZuduClient:
             )
         if status == 404:
             raise NotFound(f"Zudu found nothing there (HTTP 404: {message}). Check the id.", status_code=status)
-        if status == 429:
-            retry_after = _seconds(response.headers.get("Retry-After"))
+        retry_after = _seconds(response.headers.get("Retry-After"))
+        if status == 429 or (status == 503 and retry_after is not None):
             wait = f"try again in {retry_after:g} s" if retry_after is not None else "wait a minute and try again"
-            raise RateLimited(f"Zudu is rate limiting requests (HTTP 429): {wait}.", retry_after=retry_after)
+            what = "is rate limiting requests" if status == 429 else "is unavailable for now"
+            raise RateLimited(f"Zudu {what} (HTTP {status}): {wait}. Nothing was changed.", status_code=status, retry_after=retry_after)
         if 400 <= status < 500:
             raise RequestRejected(f"Zudu rejected the request (HTTP {status}): {message}", status_code=status)
         raise UpstreamFailure(

@@ -13,10 +13,11 @@ class ZuduError(Exception):
 
     may_have_acted = False
 
-    def __init__(self, message: str, *, status_code: int | None = None):
+    def __init__(self, message: str, *, status_code: int | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        self.retry_after = retry_after  # seconds, when Zudu said when to try again
 
 
 class CredentialsMissing(ZuduError):
@@ -36,11 +37,7 @@ class NotFound(ZuduError):
 
 
 class RateLimited(ZuduError):
-    """Zudu asked us to slow down (429)."""
-
-    def __init__(self, message: str, *, status_code: int | None = 429, retry_after: float | None = None):
-        super().__init__(message, status_code=status_code)
-        self.retry_after = retry_after
+    """Zudu asked us to slow down (429), or to come back later (503 with Retry-After): it did not act."""
 
 
 class UpstreamFailure(ZuduError):

@@ -1,0 +1,114 @@
+"""Sending writes to Zudu at most once, whatever the network, the assistant or the process does.
+
+Each request is journaled before it leaves and its outcome after. An identical create that
+succeeded in the last 24 hours is not sent again; one whose outcome is unknown (lost answer,
+timeout, cancellation, crash) is first looked for upstream, by name and time, and sent again
+only when Zudu shows it does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zudu_mcp.journal import Entry, Journal
+from zudu_mcp.zudu.errors import NotFound, ZuduError
+from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest
+
+if TYPE_CHECKING:
+    from zudu_mcp.zudu.client import ZuduClient
+
+CLOCK_SLACK_MS = 5 * 60 * 1000  # our clock and Zudu's may disagree a little
+
+
+@dataclass
+class Created:
+    batch: BatchCall
+    duplicate_of: Entry | None = None  # set when an earlier identical create is returned instead
+
+
+class PartFailed(Exception):
+    """Part `index` (1-based) failed; `created` holds the parts before it, which exist."""
+
+    def __init__(self, index: int, created: list[Created], error: ZuduError):
+        super().__init__(str(error))
+        self.index, self.created, self.error = index, created, error
+
+
+async def create_parts(
+    client: ZuduClient,
+    journal: Journal,
+    requests: Callable[[int], CreateBatchCallRequest],
+    count: int,
+    *,
+    allow_duplicate: bool = False,
+    progress: Callable[[int, int], Awaitable[None]] | None = None,
+) -> list[Created]:
+    created: list[Created] = []
+    for index in range(count):
+        if progress is not None and count > 1:
+            await progress(index, count)
+        try:
+            created.append(await create_once(client, journal, requests(index), allow_duplicate=allow_duplicate))
+        except ZuduError as exc:
+            raise PartFailed(index + 1, created, exc) from exc
+    if progress is not None and count > 1:
+        await progress(count, count)
+    return created
+
+
+async def create_once(client: ZuduClient, journal: Journal, request: CreateBatchCallRequest, *, allow_duplicate: bool) -> Created:
+    body = request.to_wire()
+    if not allow_duplicate and (previous := journal.previous("create", body)) is not None:
+        existing = await find_existing(client, previous, request)
+        if existing is not None:
+            if previous.outcome != "ok":
+                journal.record_outcome(previous.id, "ok", batch_call_id=existing.batch_call_id, status=existing.status, error="found upstream")
+            return Created(existing, duplicate_of=previous)
+    entry = journal.record_intent("create", body, request.name)
+    try:
+        batch = await client.create_batch_call(request)
+    except ZuduError as exc:
+        journal.record_outcome(entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
+        raise
+    except BaseException:  # cancelled mid-request, or worse: Zudu may have acted
+        journal.record_outcome(entry, "unknown", error="interrupted")
+        raise
+    journal.record_outcome(entry, "ok", batch_call_id=batch.batch_call_id, status=batch.status)
+    return Created(batch)
+
+
+async def find_existing(client: ZuduClient, previous: Entry, request: CreateBatchCallRequest) -> BatchCall | None:
+    """The batch an earlier identical create made, if Zudu has it."""
+    if previous.outcome == "ok" and previous.batch_call_id:
+        try:
+            return await client.get_batch_call(previous.batch_call_id)
+        except NotFound:
+            return None  # deleted since: creating it again is what the person asks for
+    _, candidates = await client.list_batch_calls(name=[request.name], limit=100, sort_by="created_at", sort_order="desc")
+    since = previous.created_at * 1000 - CLOCK_SLACK_MS
+    for batch in candidates:
+        if batch.name != request.name or (batch.created_timestamp or 0) < since:
+            continue
+        if (batch.total_task_count or batch.total) not in (None, len(request.tasks)):
+            continue
+        if request.trigger_timestamp is not None and batch.scheduled_timestamp not in (None, request.trigger_timestamp):
+            continue
+        return batch
+    return None
+
+
+async def journaled(journal: Journal, kind: str, payload: dict, target: str, send: Callable[[], Awaitable[BatchCall | None]]) -> BatchCall | None:
+    """Execute, update, delete: recorded before and after, like a create (they are not deduplicated)."""
+    entry = journal.record_intent(kind, payload, target)
+    try:
+        result = await send()
+    except ZuduError as exc:
+        journal.record_outcome(entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
+        raise
+    except BaseException:
+        journal.record_outcome(entry, "unknown", error="interrupted")
+        raise
+    journal.record_outcome(entry, "ok", batch_call_id=result.batch_call_id if result else target, status=result.status if result else None)
+    return result
