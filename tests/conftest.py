@@ -41,6 +41,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
+    acts: bool = False  # the double creates the batch first, then answers like this (a lost answer)
 
 
 class ZuduDouble:
@@ -49,7 +50,8 @@ class ZuduDouble:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.replies: list[Reply] = []
-        self.default: Callable[[Recorded], Reply] = lambda request: Reply(200, created_batch(request.body))
+        self.batches: list[dict[str, Any]] = []  # what this fake Zudu has created
+        self.default: Callable[[Recorded], Reply] = self.behave_like_zudu
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,6 +73,8 @@ class ZuduDouble:
                 )
                 double.requests.append(recorded)
                 reply = double.replies.pop(0) if double.replies else double.default(recorded)
+                if reply.acts:
+                    double.behave_like_zudu(recorded)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:
@@ -103,11 +107,30 @@ class ZuduDouble:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    @property
+    def creates(self) -> list[Recorded]:
+        return [r for r in self.requests if (r.method, r.path) == ("POST", "/batch-call")]
 
-def created_batch(body: Any) -> dict[str, Any]:
+    def behave_like_zudu(self, request: Recorded) -> Reply:
+        """Just enough of Zudu to create, find and list batches."""
+        if (request.method, request.path) == ("POST", "/batch-call"):
+            batch = created_batch(request.body, len(self.batches))
+            self.batches.append(batch)
+            return Reply(200, batch)
+        if request.path == "/batch-call/list":
+            names = ((request.body or {}).get("filter_criteria") or {}).get("name") or []
+            found = [b for b in self.batches if not names or any(n in b["name"] for n in names)]
+            return Reply(200, {"status": "success", "data": {"batch_calls": found, "pagination": {"page": 0, "has_next_page": False}}})
+        for batch in self.batches:
+            if request.path == f"/batch-call/{batch['batch_call_id']}":
+                return Reply(200, {"status": "success", "data": batch})
+        return Reply(404, {"status": "error", "message": "Not found", "error": "not found"})
+
+
+def created_batch(body: Any, serial: int = 0) -> dict[str, Any]:
     body = body or {}
     return {
-        "batch_call_id": "batch_call_73077b8359a4478189e503a1547a9147",
+        "batch_call_id": "batch_call_73077b8359a4478189e503a1547a9147" if serial == 0 else f"batch_call_{serial:032x}",
         "name": body.get("name"),
         "from_number": body.get("from_number"),
         "scheduled_timestamp": body.get("trigger_timestamp"),
@@ -122,7 +145,7 @@ def created_batch(body: Any) -> dict[str, Any]:
         "completed": 0,
         "timezone": body.get("timezone"),
         "last_sent_timestamp": None,
-        "created_timestamp": 1770882512648,
+        "created_timestamp": int(SEED_NOW.timestamp() * 1000),
         "is_paused": False,
         "paused_at": None,
     }

@@ -28,6 +28,8 @@ def parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the Zudu emulator as an HTTP server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8080)
+    journal = commands.add_parser("journal", help="print the latest entries of the request journal")
+    journal.add_argument("--limit", type=int, default=20)
     doctor = commands.add_parser("doctor", help="print the effective configuration, secrets masked")
     doctor.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="as the server would run with --sandbox")
     return root
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if command == "doctor":
         return doctor(settings)
+    if command == "journal":
+        return print_journal(settings, args.limit)
     return serve(settings)
 
 
@@ -86,6 +90,21 @@ def doctor(settings) -> int:
     if not settings.sandbox and not settings.has_credentials:
         out.write("\nNo credentials: every tool call will say so. Set ZUDU_API_KEY and ZUDU_API_SECRET, or use --sandbox.\n")  # stdout-ok
         return 1
+    return 0
+
+
+def print_journal(settings, limit: int) -> int:
+    from zudu_mcp.backend import Backend
+    from zudu_mcp.journal import describe_entry
+
+    if settings.sandbox:
+        sys.stderr.write("The sandbox keeps its journal in memory; there is nothing to show here.\n")
+        return 1
+    entries = Backend(settings).journal().recent(limit)
+    out = sys.stdout
+    out.write(f"Journal at {settings.state_dir / 'journal.sqlite3'} ({len(entries)} latest, newest first)\n")  # stdout-ok
+    for entry in entries:
+        out.write(describe_entry(entry) + "\n")  # stdout-ok
     return 0
 
 

@@ -128,3 +128,14 @@ class Journal:
     def _entry(row: tuple) -> Entry:
         (id_, _account, kind, hash_, target, redacted, created, outcome, batch_id, status, error, _finished) = row
         return Entry(id_, kind, hash_, target, json.loads(redacted), created, outcome, batch_id, status, error)
+
+
+def describe_entry(entry: Entry) -> str:
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(entry.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    outcome = {"pending": "pending (no answer recorded: may have reached Zudu)", "unknown": "unknown (may have reached Zudu)"}.get(
+        entry.outcome, entry.outcome
+    )
+    details = ", ".join(x for x in (entry.batch_call_id, entry.status, entry.error) if x)
+    return f"{when}  {entry.kind:<7} {entry.target or '':<40.40} {outcome}" + (f"  [{details}]" if details else "")

@@ -7,22 +7,32 @@ of pretending. Every result names what the person can do next.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
 from pydantic import Field, ValidationError
 
 from zudu_mcp.backend import Backend
+from zudu_mcp.delivery import journaled
+from zudu_mcp.journal import payload_hash
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
-from zudu_mcp.tools.scheduling import describe_defaults, describe_resolution, reading_notes, resolve
+from zudu_mcp.tools.confirmation import Gate
+from zudu_mcp.tools.scheduling import Resolution, describe_defaults, describe_resolution, reading_notes, resolve
+from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import MAX_NAME_LENGTH, BatchCall, BatchCallId, BatchStatus, BatchTask, TimeZoneName, UpdateBatchCallRequest
 
 BatchIdArgument = Annotated[BatchCallId, Field(description="The batch id, e.g. 'batch_call_73077b8359a4478189e503a1547a9147' (from create_batch_call or list_batch_calls).")]
 TaskStatus = Literal["PENDING", "CALLING", "COMPLETED", "FAILED"]
 MAX_TASKS_FETCHED = 1000  # a batch holds at most 1000 tasks: 10 pages of 100
 MAX_SHOWN = 50
+
+class Refusal(Exception):
+    """Stops an update before anything is sent."""
+
 
 NEXT_STEPS = {
     "draft": "It dials nobody until run: execute_batch_call to start now, update_batch_call with schedule and status 'scheduled' to schedule it, or delete_batch_call.",
@@ -162,18 +172,105 @@ def list_batch_call_tasks_tool(backend: Backend):
     return list_batch_call_tasks
 
 
+TokenArgument = Annotated[str | None, Field(max_length=2000, description="The confirmation_token from this tool's earlier answer, after the person agreed.")]
+
+
 def execute_batch_call_tool(backend: Backend):
-    async def execute_batch_call(batch_call_id: BatchIdArgument) -> CallToolResult:
+    async def summarize(arguments: dict[str, Any]) -> str | None:
+        try:
+            batch = await backend.client().get_batch_call(arguments["batch_call_id"])
+        except ZuduError:
+            return None
+        return execute_summary(batch)
+
+    gate = Gate(backend, "execute_batch_call", summarize)
+
+    async def execute_batch_call(batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
         client = backend.client()
-        started = await client.execute_batch_call(batch_call_id)
+        batch = await client.get_batch_call(batch_call_id)
+        payload = {"batch_call_id": batch_call_id}
+        refusal = await gate.refusal(confirmation, confirmation_token, payload_hash(payload), async_value(execute_summary(batch)))
+        if refusal is not None:
+            return results.error(refusal, sandbox=backend.sandbox)
+        started = await journaled(backend.journal(), "execute", payload, batch_call_id, lambda: client.execute_batch_call(batch_call_id))
         batch = await client.get_batch_call(batch_call_id) if started is None else started
         lines = ["Started: Zudu is dialing this batch now (it runs asynchronously)."] + progress_report(batch, backend)
         return results.ok("\n".join(lines), {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
 
-    return execute_batch_call
+    return gate.bind(execute_batch_call)
+
+
+def execute_summary(batch: BatchCall) -> str:
+    count = batch.total or batch.total_task_count or 0
+    return f"Start dialing \"{batch.name}\" now: {count} recipients from {batch.from_number} with agent {batch.agent_id} (it is {batch.status})."
+
+
+def async_value(text: str) -> Callable[[], Awaitable[str]]:
+    async def value() -> str:
+        return text
+
+    return value
+
+
+@dataclass
+class Change:
+    """What an update asks Zudu for, and the words a person approves it by."""
+
+    request: UpdateBatchCallRequest
+    notes: list[str]
+    resolution: Resolution | None
+
+    @property
+    def needs_consent(self) -> bool:  # moving the time or the status changes when people are called
+        return self.request.trigger_timestamp is not None or self.request.status is not None
+
+
+def plan_change(backend: Backend, before: BatchCall, arguments: dict[str, Any]) -> Change:
+    schedule, trigger = arguments["schedule"], arguments["trigger_timestamp"]
+    if schedule is not None and trigger is not None:
+        raise Refusal("send schedule or trigger_timestamp, not both.")
+    fields = ("name", "schedule", "trigger_timestamp", "timezone", "status")
+    if all(arguments[key] is None for key in fields):
+        raise Refusal("send at least one of name, schedule, trigger_timestamp, timezone, status.")
+    if before.status in ("completed", "failed"):
+        raise Refusal(f"{before.batch_call_id} is {before.status}; Zudu does not change finished batches. Create a new one instead.")
+    notes: list[str] = []
+    resolution = None
+    if schedule is not None:
+        resolution = resolve(schedule, arguments["timezone"] or before.timezone, None, backend)
+        if not isinstance(resolution.result, ScheduledTime):
+            raise Refusal("\n".join(describe_resolution(resolution)))
+        trigger = resolution.result.unix_ms
+        notes = [f"From {schedule!r}. {describe_defaults(resolution)}", *reading_notes(resolution.result)]
+    if trigger is not None and trigger <= backend.now().timestamp() * 1000:
+        raise Refusal("the new start time is in the past. Send a future time.")
+    request = UpdateBatchCallRequest(name=arguments["name"], status=arguments["status"], trigger_timestamp=trigger, timezone=arguments["timezone"])
+    return Change(request, notes, resolution)
+
+
+def change_summary(backend: Backend, before: BatchCall, change: Change) -> str:
+    parts = []
+    if change.request.trigger_timestamp is not None:
+        after = describe_instant(change.request.trigger_timestamp, change.request.timezone or before.timezone or "UTC", backend.now())
+        parts.append(f"start moved from {when(before, backend)} to {after.local} ({after.relative})")
+    if change.request.status is not None:
+        parts.append(f"status {before.status} -> {change.request.status}")
+    if change.request.name is not None:
+        parts.append(f"renamed to \"{change.request.name}\"")
+    return f"Change \"{before.name}\" ({before.total or before.total_task_count or 0} recipients): " + "; ".join(parts) + "."
 
 
 def update_batch_call_tool(backend: Backend):
+    async def summarize(arguments: dict[str, Any]) -> str | None:
+        try:
+            before = await backend.client().get_batch_call(arguments["batch_call_id"])
+            change = plan_change(backend, before, arguments)
+        except (ZuduError, Refusal, ValidationError):
+            return None
+        return change_summary(backend, before, change) if change.needs_consent else None
+
+    gate = Gate(backend, "update_batch_call", summarize)
+
     async def update_batch_call(
         batch_call_id: BatchIdArgument,
         name: Annotated[str | None, Field(min_length=1, max_length=MAX_NAME_LENGTH, description="New name.")] = None,
@@ -181,41 +278,37 @@ def update_batch_call_tool(backend: Backend):
         trigger_timestamp: Annotated[int | None, Field(gt=0, description="New start time as Unix milliseconds; use instead of schedule.")] = None,
         timezone: Annotated[TimeZoneName | None, Field(description="New IANA time zone of the batch, e.g. 'America/New_York'.")] = None,
         status: Annotated[BatchStatus | None, Field(description="'scheduled' to schedule a draft, 'draft' to hold a scheduled batch (or use hold_batch_call), 'sent' to start now.")] = None,
+        confirmation_token: TokenArgument = None,
+        confirmation: Any = None,
     ) -> CallToolResult:
-        if schedule is not None and trigger_timestamp is not None:
-            return results.error("update_batch_call was not run (nothing was changed): send schedule or trigger_timestamp, not both.")
-        if all(value is None for value in (name, schedule, trigger_timestamp, timezone, status)):
-            return results.error("update_batch_call was not run: send at least one of name, schedule, trigger_timestamp, timezone, status.")
+        arguments = {"name": name, "schedule": schedule, "trigger_timestamp": trigger_timestamp, "timezone": timezone, "status": status}
         client = backend.client()
         before = await client.get_batch_call(batch_call_id)
-        if before.status in ("completed", "failed"):
-            return results.error(f"{batch_call_id} is {before.status}; Zudu does not change finished batches. Create a new one instead.", sandbox=backend.sandbox)
-        notes: list[str] = []
-        resolution = None
-        if schedule is not None:
-            resolution = resolve(schedule, timezone or before.timezone, None, backend)
-            if not isinstance(resolution.result, ScheduledTime):
-                return results.error("update_batch_call was not run (nothing was changed). " + "\n".join(describe_resolution(resolution)))
-            trigger_timestamp = resolution.result.unix_ms
-            notes = [f"From {schedule!r}. {describe_defaults(resolution)}", *reading_notes(resolution.result)]
-        if trigger_timestamp is not None and trigger_timestamp <= backend.now().timestamp() * 1000:
-            return results.error("update_batch_call was not run: the new start time is in the past. Send a future time.")
         try:
-            update = UpdateBatchCallRequest(name=name, status=status, trigger_timestamp=trigger_timestamp, timezone=timezone)
+            change = plan_change(backend, before, arguments)
+        except Refusal as refusal:
+            return results.error(f"update_batch_call was not run (nothing was changed): {refusal}", sandbox=backend.sandbox)
         except ValidationError as exc:
             return results.error(results.explain_validation_error(exc, "update_batch_call"))
-        after = await client.update_batch_call(batch_call_id, update) or await client.get_batch_call(batch_call_id)
+        payload = {"batch_call_id": batch_call_id, "update": change.request.to_wire()}
+        if change.needs_consent:
+            summary = async_value(change_summary(backend, before, change))
+            refusal = await gate.refusal(confirmation, confirmation_token, payload_hash(payload), summary)
+            if refusal is not None:
+                return results.error(refusal, sandbox=backend.sandbox)
+        send = lambda: client.update_batch_call(batch_call_id, change.request)  # noqa: E731
+        after = await journaled(backend.journal(), "update", payload, batch_call_id, send) or await client.get_batch_call(batch_call_id)
         lines = ["Updated."]
-        if trigger_timestamp is not None:
+        if change.request.trigger_timestamp is not None:
             lines.append(f"Start moved from {when(before, backend)} to {when(after, backend)}.")
-            lines += [f"  {note}" for note in notes]
-        if after.status == "draft" and trigger_timestamp is not None:
+            lines += [f"  {note}" for note in change.notes]
+        if after.status == "draft" and change.request.trigger_timestamp is not None:
             lines.append("It is a draft, so it will not dial at that time unless scheduled (status 'scheduled') or executed.")
         lines += progress_report(after, backend)
-        structured = {"batch_call": after.model_dump(), "schedule": resolution.result.as_dict() if resolution else None}
+        structured = {"batch_call": after.model_dump(), "schedule": change.resolution.result.as_dict() if change.resolution else None}
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
-    return update_batch_call
+    return gate.bind(update_batch_call)
 
 
 def hold_batch_call_tool(backend: Backend):
@@ -231,7 +324,10 @@ def hold_batch_call_tool(backend: Backend):
                 "failed": "it has failed; nothing will dial",
             }.get(batch.status or "", f"its status is {batch.status}")
             return results.error(f"{batch_call_id} cannot be held: {reason}.", sandbox=backend.sandbox)
-        held = await client.update_batch_call(batch_call_id, UpdateBatchCallRequest(status="draft")) or await client.get_batch_call(batch_call_id)
+        hold = UpdateBatchCallRequest(status="draft")  # holding back dials nobody: no confirmation needed
+        payload = {"batch_call_id": batch_call_id, "update": hold.to_wire()}
+        send = lambda: client.update_batch_call(batch_call_id, hold)  # noqa: E731
+        held = await journaled(backend.journal(), "update", payload, batch_call_id, send) or await client.get_batch_call(batch_call_id)
         lines = [
             "Held: the batch is now a draft and will not dial at its scheduled time.",
             "To resume: update_batch_call with status 'scheduled' (and a new schedule if the time has passed), or execute_batch_call to start now.",
@@ -242,7 +338,16 @@ def hold_batch_call_tool(backend: Backend):
 
 
 def delete_batch_call_tool(backend: Backend):
-    async def delete_batch_call(batch_call_id: BatchIdArgument) -> CallToolResult:
+    async def summarize(arguments: dict[str, Any]) -> str | None:
+        try:
+            batch = await backend.client().get_batch_call(arguments["batch_call_id"])
+        except ZuduError:
+            return None
+        return delete_summary(batch) if batch.status in ("draft", "completed") else None
+
+    gate = Gate(backend, "delete_batch_call", summarize)
+
+    async def delete_batch_call(batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
         client = backend.client()
         batch = await client.get_batch_call(batch_call_id)
         if batch.status not in ("draft", "completed"):
@@ -251,10 +356,18 @@ def delete_batch_call_tool(backend: Backend):
                 f"{batch_call_id} is {batch.status}; Zudu deletes only draft or completed batches. To delete it, {hint}.",
                 sandbox=backend.sandbox,
             )
-        await client.delete_batch_call(batch_call_id)
+        payload = {"batch_call_id": batch_call_id, "delete": True}
+        refusal = await gate.refusal(confirmation, confirmation_token, payload_hash(payload), async_value(delete_summary(batch)))
+        if refusal is not None:
+            return results.error(refusal, sandbox=backend.sandbox)
+        await journaled(backend.journal(), "delete", payload, batch_call_id, lambda: client.delete_batch_call(batch_call_id))
         return results.ok(f"Deleted {batch_call_id} \"{batch.name or ''}\" ({batch.status}) permanently.", {"deleted": batch_call_id}, sandbox=backend.sandbox)
 
-    return delete_batch_call
+    return gate.bind(delete_batch_call)
+
+
+def delete_summary(batch: BatchCall) -> str:
+    return f"Delete \"{batch.name}\" ({batch.status}, {batch.total or batch.total_task_count or 0} recipients) permanently; this cannot be undone."
 
 
 READ = annotations("", read_only=True, destructive=False, idempotent=True)

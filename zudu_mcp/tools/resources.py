@@ -54,6 +54,20 @@ def register(server: MCPServer, backend: Backend) -> None:
         report = progress_report(batch, backend)
         return json.dumps({"sandbox": backend.sandbox, "report": report, "batch_call": batch.model_dump()}, ensure_ascii=False)
 
+    @server.resource(
+        "zudu://journal",
+        name="journal",
+        title="Request journal",
+        description="The latest requests this server sent (or was about to send) to Zudu, and what became of each.",
+        mime_type="text/plain",
+    )
+    def journal() -> str:
+        from zudu_mcp.journal import describe_entry
+
+        entries = backend.journal().recent(30)
+        lines = [describe_entry(entry) for entry in entries] or ["No requests recorded yet."]
+        return "\n".join(lines)
+
     @server.prompt(
         name="plan_outbound_campaign",
         title="Plan an outbound campaign",
