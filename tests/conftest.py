@@ -51,6 +51,7 @@ class ZuduDouble:
         self.requests: list[Recorded] = []
         self.replies: list[Reply] = []
         self.batches: list[dict[str, Any]] = []  # what this fake Zudu has created
+        self.clock_ms: Callable[[], int] = lambda: int(SEED_NOW.timestamp() * 1000)  # Zudu's own clock
         self.default: Callable[[Recorded], Reply] = self.behave_like_zudu
         double = self
 
@@ -114,7 +115,7 @@ class ZuduDouble:
     def behave_like_zudu(self, request: Recorded) -> Reply:
         """Just enough of Zudu to create, find and list batches."""
         if (request.method, request.path) == ("POST", "/batch-call"):
-            batch = created_batch(request.body, len(self.batches))
+            batch = created_batch(request.body, len(self.batches)) | {"created_timestamp": self.clock_ms()}
             self.batches.append(batch)
             return Reply(200, batch)
         if request.path == "/batch-call/list":
@@ -211,3 +212,31 @@ class ManualClock:
         from datetime import timedelta
 
         self.now += timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def secrets_never_leak(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    """Across the whole suite: the known key and secret appear in no tool result, log line or journal row."""
+    import logging
+    import os
+    from pathlib import Path
+
+    from mcp import Client
+
+    caplog.set_level(logging.DEBUG)
+    original = Client.call_tool
+    seen: list[str] = []
+
+    async def checked_call_tool(self, *args, **kwargs):
+        result = await original(self, *args, **kwargs)
+        seen.append(result.model_dump_json())
+        return result
+
+    monkeypatch.setattr(Client, "call_tool", checked_call_tool)
+    yield
+    state = Path(os.environ["ZUDU_MCP_STATE_DIR"])
+    stored = b"".join(path.read_bytes() for path in state.rglob("*") if path.is_file())
+    for secret in (API_KEY, API_SECRET):
+        assert not any(secret in text for text in seen), "a tool result holds a secret"
+        assert secret not in caplog.text, "a log line holds a secret"
+        assert secret.encode() not in stored, "the journal holds a secret"
