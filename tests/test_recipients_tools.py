@@ -87,15 +87,15 @@ async def test_a_failed_part_leaves_the_others_and_says_which_exist(zudu_double:
 
 
 async def test_csv_text_with_messy_rows_reports_each_problem(zudu_double: ZuduDouble, mode: str) -> None:
-    csv_text = "phone;name\n+91 96000 11957;A\n096000-11957;dup\n12345;bad\n"
+    csv_text = "phone;name\n096000-11957;A\n+91 96000 11957;dup\n12345;bad\n"
     async with Client(server(zudu_double), mode=mode) as client:
         result = await client.call_tool("create_batch_call", arguments(recipients_csv=csv_text))
     text = text_of(result)
     assert not result.is_error, text
     assert zudu_double.requests[0].body["tasks"] == [{"to_number": "+919600011957", "dynamic_variables": {"name": "A"}}]
     assert "1 recipients kept, 1 rows refused, 1 duplicates dropped" in text
-    assert "line 3: '096000-11957': same number as line 2" in text and "line 4: '12345'" in text
-    assert "read as IN (the region of from_number)" in text
+    assert "line 3: '+91 96000 11957': same number as line 2" in text and "line 4: '12345'" in text
+    assert "1 numbers without a country code were read as IN (the region of from_number)" in text
 
 
 async def test_recipients_called_at_night_are_warned_about(zudu_double: ZuduDouble, mode: str) -> None:

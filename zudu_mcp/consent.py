@@ -45,7 +45,7 @@ class ConfirmationTokens:
 
     def issue(self, action: str, payload_hash: str) -> tuple[str, float]:
         expires = self.clock() + self.ttl_seconds
-        body = json.dumps({"a": action, "h": payload_hash, "e": round(expires, 3), "n": secrets.token_hex(8)}, separators=(",", ":"))
+        body = json.dumps({"a": action, "h": payload_hash[:32], "e": int(expires), "n": secrets.token_hex(6)}, separators=(",", ":"))
         encoded = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
         return f"{PREFIX}.{encoded}.{self._sign(encoded)}", expires
 
@@ -60,7 +60,7 @@ class ConfirmationTokens:
             raise TokenProblem("invalid", "confirmation_token is not a token this server issued: preview again and use the token it returns.") from None
         if claims["a"] != action:
             raise TokenProblem("wrong_action", f"confirmation_token was issued for {claims['a']}, not {action}: preview this action to get its own token.")
-        if claims["h"] != payload_hash:
+        if claims["h"] != payload_hash[:32]:
             raise TokenProblem(
                 "wrong_payload",
                 "confirmation_token was issued for different arguments than these (recipients, time or settings changed "

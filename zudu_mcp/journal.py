@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -73,8 +72,11 @@ class Journal:
         self.path = str(path)
         self.account = account
         self.clock = clock
+        import sqlite3  # lazy: start-up does not need a database
+
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._duplicate_key = sqlite3.IntegrityError
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock:
@@ -115,7 +117,7 @@ class Journal:
         with self._lock:
             try:
                 self._db.execute("INSERT INTO used_tokens (nonce, used_at) VALUES (?, ?)", (nonce, self.clock()))
-            except sqlite3.IntegrityError:
+            except self._duplicate_key:
                 return False
         return True
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zudu_mcp.recipients.phones import InvalidNumber, to_e164
 from zudu_mcp.recipients.sources import Row
 from zudu_mcp.zudu.models import MAX_DYNAMIC_VARIABLES_BYTES, MAX_NAME_LENGTH, MAX_TASKS
 
@@ -25,9 +24,12 @@ class PreparedList:
     rejected: list[Rejection] = field(default_factory=list)
     duplicates: list[Rejection] = field(default_factory=list)
     converted_columns: set[str] = field(default_factory=set)  # numbers/booleans sent as text
+    read_with_region: int = 0  # numbers written without a country code
 
 
 def prepare_recipients(rows: Iterable[Row], *, from_number: str | None, default_region: str | None) -> PreparedList:
+    from zudu_mcp.recipients.phones import InvalidNumber, to_e164  # lazy: phone metadata is large
+
     prepared = PreparedList()
     first_line: dict[str, int] = {}
     for row in rows:
@@ -53,6 +55,8 @@ def prepare_recipients(rows: Iterable[Row], *, from_number: str | None, default_
             prepared.rejected.append(Rejection(row.line, shown, f"its variables are {size} bytes; Zudu takes at most {MAX_DYNAMIC_VARIABLES_BYTES}"))
             continue
         first_line[number] = row.line
+        if not shown.strip().startswith(("+", "00")):
+            prepared.read_with_region += 1
         prepared.tasks.append({"to_number": number, "dynamic_variables": variables} if variables else {"to_number": number})
     return prepared
 

@@ -1,7 +1,5 @@
 """Batch-call tools: parse arguments, call Zudu through the backend, format what a person reads."""
 
-from __future__ import annotations
-
 import inspect
 import typing
 from dataclasses import dataclass
@@ -28,7 +26,6 @@ from zudu_mcp.recipients import (
     split_parts,
 )
 from zudu_mcp.recipients.calling_window import outside_calling_window, parse_window
-from zudu_mcp.recipients.phones import InvalidNumber, region_of, valid_region
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
@@ -313,6 +310,8 @@ def pretty_number(e164: str) -> str:
 
 
 def choose_region(given: str | None, from_number: str, backend: Backend) -> tuple[str | None, str]:
+    from zudu_mcp.recipients.phones import InvalidNumber, region_of, valid_region  # lazy: phone metadata is large
+
     if given:
         try:
             return valid_region(given), "given"
@@ -357,8 +356,8 @@ def describe_recipients(prepared: PreparedList, source: str, region: str | None,
             lines.append(f"  - line {problem.line}: {problem.value!r}: {problem.reason}")
         if len(problems) > MAX_LISTED_PROBLEMS:
             lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (all are in structuredContent.recipients).")
-    if region:
-        lines.append(f"Numbers without a country code were read as {region} ({region_source}).")
+    if region and prepared.read_with_region:
+        lines.append(f"{prepared.read_with_region} numbers without a country code were read as {region} ({region_source}).")
     if prepared.converted_columns:
         lines.append(f"Sent as text: the numbers in {', '.join(sorted(prepared.converted_columns))}.")
     return lines

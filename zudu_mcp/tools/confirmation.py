@@ -7,8 +7,6 @@ The resolver sees the tool's validated arguments by name, so it can put the real
 ("Place 812 calls ...") in the question.
 """
 
-from __future__ import annotations
-
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any

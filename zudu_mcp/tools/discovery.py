@@ -1,7 +1,5 @@
 """What an assistant needs before it can fill in a batch: the organization's agents and numbers."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.types import CallToolResult

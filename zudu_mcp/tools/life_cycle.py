@@ -4,8 +4,6 @@ Zudu offers no pause or cancel for a batch that is already dialing; these tools 
 of pretending. Every result names what the person can do next.
 """
 
-from __future__ import annotations
-
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """Resources and prompts: a batch's live state to read, and a plan an assistant follows before creating."""
 
-from __future__ import annotations
-
 import json
 
 from mcp.server.mcpserver import MCPServer

@@ -1,7 +1,5 @@
 """resolve_schedule: lets an assistant check a spoken time with the person before anything is created."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Annotated, Literal

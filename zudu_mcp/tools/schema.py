@@ -7,22 +7,23 @@ and simplified. Arguments are still validated by the original pydantic models.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
 
 
 def publishable(schema: dict[str, Any]) -> dict[str, Any]:
+    """Rewrites the SDK's freshly generated schema in place (simplifying twice changes nothing,
+    so a definition used at two places may be shared)."""
     definitions = schema.get("$defs", {})
-    return _simplify(copy.deepcopy(schema), definitions)
+    return _simplify(schema, definitions)
 
 
 def _simplify(node: Any, definitions: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        target = copy.deepcopy(definitions[node.pop("$ref").rsplit("/", 1)[-1]])
+        target = definitions[node.pop("$ref").rsplit("/", 1)[-1]]
         node = {**target, **node}  # a description beside the $ref wins over the model's
     node.pop("$defs", None)
     node.pop("title", None)

@@ -97,6 +97,8 @@ class WireModel(BaseModel):
 
 
 class Task(WireModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)  # built on first use
+
     to_number: PhoneNumber = Field(description="Recipient in E.164, e.g. '+919600011957'.")
     dynamic_variables: dict[str, VariableText] | None = Field(
         default=None,
@@ -165,6 +167,8 @@ class RetryRule(WireModel):
 
 class CreateBatchCallRequest(WireModel):
     """The body of POST /batch-call, in the order of Zudu's own example."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)  # built on first use
 
     from_number: PhoneNumber
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
@@ -282,6 +286,8 @@ BatchCallId = Annotated[str, AfterValidator(check_batch_call_id)]
 
 class UpdateBatchCallRequest(WireModel):
     """The body of PATCH /batch-call/{id}: only what changes."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)  # built on first use
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
     status: BatchStatus | None = None
