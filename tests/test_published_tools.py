@@ -75,3 +75,12 @@ async def test_server_instructions_reach_the_client(mode: str) -> None:
     async with Client(create_server(), mode=mode) as client:
         instructions = client.instructions
     assert instructions and "voice campaigns on Zudu" in instructions and "sandbox" in instructions
+
+
+async def test_tool_names_fit_clients_that_prefix_them() -> None:
+    """Claude Code and others publish tools as mcp__<server>__<tool>; providers cap names at 64 characters."""
+    import re
+
+    for tool in await published_tools():
+        prefixed = f"mcp__zudu__{tool['name']}"
+        assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", prefixed), prefixed

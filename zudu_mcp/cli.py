@@ -18,20 +18,27 @@ examples/claude_desktop_config.json. To try it without an account, run `zudu-mcp
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="zudu-mcp", description="MCP server for Zudu outbound voice campaigns.")
-    root.add_argument("--sandbox", action="store_true", help="use the built-in Zudu emulator (no account, no real calls)")
-    root.add_argument("--file-root", action="append", default=[], metavar="DIR", help="a folder call-list files may be read from (repeatable; adds to ZUDU_MCP_FILE_ROOTS)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="use the built-in Zudu emulator (no account, no real calls)")
+    common.add_argument("--file-root", action="append", default=argparse.SUPPRESS, metavar="DIR", help="a folder call-list files may be read from (repeatable; adds to ZUDU_MCP_FILE_ROOTS)")
+    common.add_argument("--tools", default=argparse.SUPPRESS, metavar="A,B", help="publish only these tools (ZUDU_MCP_TOOLS)")
+    common.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="publish only tools that read or preview (ZUDU_MCP_READ_ONLY)")
+    root = argparse.ArgumentParser(prog="zudu-mcp", description="MCP server for Zudu outbound voice campaigns.", parents=[common])
     commands = root.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="serve MCP over stdio (the default)")
-    serve.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="use the built-in emulator")
+    serve = commands.add_parser("serve", parents=[common], help="serve MCP over stdio (the default) or streamable HTTP")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000); the endpoint is /mcp")
+    serve.add_argument("--workers", type=int, default=1, help="HTTP: worker processes (they share the state directory)")
+    serve.add_argument("--sse", action="store_true", help="HTTP: answer with SSE streams instead of plain JSON")
+    serve.add_argument("--insecure-no-auth", action="store_true", help="HTTP: allow a non-loopback host without a bearer token")
     commands.add_parser("demo", help="run a full assistant session against the sandbox and print it")
     sandbox = commands.add_parser("sandbox", help="run the Zudu emulator as an HTTP server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8080)
-    journal = commands.add_parser("journal", help="print the latest entries of the request journal")
+    journal = commands.add_parser("journal", parents=[common], help="print the latest entries of the request journal")
     journal.add_argument("--limit", type=int, default=20)
-    doctor = commands.add_parser("doctor", help="print the effective configuration, secrets masked")
-    doctor.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="as the server would run with --sandbox")
+    commands.add_parser("doctor", parents=[common], help="print the effective configuration, secrets masked")
     return root
 
 
@@ -47,25 +54,39 @@ def main(argv: list[str] | None = None) -> int:
         return anyio.run(run_demo, sys.stdout)
     if command == "sandbox":
         return run_sandbox(args.host, args.port)
-    settings = load_settings(sandbox=args.sandbox, file_roots=args.file_root)
+    overrides = flag_overrides(args)
+    settings = load_settings(overrides)
     if settings is None:
         return 2
     if command == "doctor":
         return doctor(settings)
     if command == "journal":
         return print_journal(settings, args.limit)
+    if getattr(args, "transport", "stdio") == "http":
+        return serve_http(settings, overrides, args)
     return serve(settings)
 
 
-def load_settings(*, sandbox: bool, file_roots: list[str]):
+def flag_overrides(args: argparse.Namespace) -> dict:
+    """Flags win over the environment; they are also what HTTP workers are handed."""
+    overrides: dict = {}
+    if getattr(args, "sandbox", False):
+        overrides["sandbox"] = True
+    if getattr(args, "file_root", None):
+        configured = os.environ.get("ZUDU_MCP_FILE_ROOTS", "")
+        overrides["mcp_file_roots"] = os.pathsep.join([r for r in [configured, *args.file_root] if r])
+    if getattr(args, "tools", None):
+        overrides["mcp_tools"] = args.tools
+    if getattr(args, "read_only", False):
+        overrides["mcp_read_only"] = True
+    return overrides
+
+
+def load_settings(overrides: dict):
     from zudu_mcp.config import Settings
 
     try:
-        settings = Settings(sandbox=True) if sandbox else Settings()
-        if file_roots:
-            roots = [settings.mcp_file_roots, *file_roots] if settings.mcp_file_roots else file_roots
-            settings = settings.model_copy(update={"mcp_file_roots": os.pathsep.join(roots)})
-        return settings
+        return Settings(**overrides)
     except ValidationError as exc:
         for problem in exc.errors(include_url=False):
             sys.stderr.write(f"zudu-mcp: configuration error: {problem['msg'].removeprefix('Value error, ')}\n")
@@ -76,9 +97,45 @@ def serve(settings) -> int:
     from zudu_mcp.server import create_server
 
     logging.getLogger().setLevel(settings.log_level)
+    try:
+        server = create_server(settings)
+    except ValueError as exc:
+        sys.stderr.write(f"zudu-mcp: configuration error: {exc}\n")
+        return 2
     if sys.stdin.isatty():
         sys.stderr.write(CONNECT_HINT + "\n")
-    create_server(settings).run("stdio")
+    server.run("stdio")
+    return 0
+
+
+def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
+    import json
+
+    import uvicorn
+
+    from zudu_mcp.http import OPTIONS_VARIABLE, check_exposure, create_http_app
+
+    try:
+        refusal = check_exposure(settings, args.host, args.insecure_no_auth)
+        create_http_app(settings, host=args.host, port=args.port)  # fails here, once, on a bad configuration
+    except (ValueError, OSError) as exc:
+        refusal = str(exc)
+    if refusal:
+        sys.stderr.write(f"zudu-mcp: {refusal}\n")
+        return 2
+    os.environ[OPTIONS_VARIABLE] = json.dumps(
+        {"settings": overrides, "host": args.host, "port": args.port, "json_response": not args.sse}
+    )
+    sys.stderr.write(f"zudu-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp ({args.workers} worker(s)); /healthz for probes\n")
+    uvicorn.run(
+        "zudu_mcp.http:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
     return 0
 
 
@@ -86,7 +143,7 @@ def doctor(settings) -> int:
     out = sys.stdout
     out.write("zudu-mcp effective configuration\n")  # stdout-ok: a CLI report, not the server
     for key, value in settings.describe().items():
-        out.write(f"  {key:22} {value}\n")  # stdout-ok
+        out.write(f"  {key:28} {value}\n")  # stdout-ok
     if not settings.sandbox and not settings.has_credentials:
         out.write("\nNo credentials: every tool call will say so. Set ZUDU_API_KEY and ZUDU_API_SECRET, or use --sandbox.\n")  # stdout-ok
         return 1

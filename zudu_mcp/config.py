@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     mcp_confirm: str = Field(default="auto", description="Consent before dialing or deleting: auto, elicit, token, off.")
     mcp_confirm_ttl_seconds: int = Field(default=900, ge=30, le=86400, description="How long a preview's token stays valid.")
     mcp_state_dir: str | None = Field(default=None, description="Where the journal and the token key live.")
+    mcp_tools: str = Field(default="", description="Comma-separated allowlist of tools to publish; empty: all.")
+    mcp_read_only: bool = Field(default=False, description="Publish only tools that read or preview.")
+    mcp_auth_token: SecretStr | None = Field(default=None, description="Bearer token HTTP clients must send.")
+    mcp_auth_token_file: str | None = Field(default=None, description="File holding the bearer token.")
+    mcp_allowed_hosts: str = Field(default="", description="Extra Host header values the HTTP server accepts.")
+    mcp_allowed_origins: str = Field(default="", description="Extra Origin header values the HTTP server accepts.")
+    mcp_max_request_mb: int = Field(default=25, ge=1, le=512, description="Largest HTTP request body accepted.")
 
     @field_validator("api_key", "api_secret", mode="before")
     @classmethod
@@ -100,6 +107,21 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def tool_allowlist(self) -> list[str]:
+        return [name.strip() for name in self.mcp_tools.split(",") if name.strip()]
+
+    def auth_token(self) -> str | None:
+        """The HTTP bearer token, from ZUDU_MCP_AUTH_TOKEN or the file ZUDU_MCP_AUTH_TOKEN_FILE names."""
+        if self.mcp_auth_token is not None and self.mcp_auth_token.get_secret_value().strip():
+            return self.mcp_auth_token.get_secret_value().strip()
+        if self.mcp_auth_token_file:
+            token = Path(self.mcp_auth_token_file).expanduser().read_text().strip()
+            if not token:
+                raise ValueError(f"ZUDU_MCP_AUTH_TOKEN_FILE {self.mcp_auth_token_file} is empty")
+            return token
+        return None
+
+    @property
     def state_dir(self) -> Path:
         if self.mcp_state_dir:
             return Path(self.mcp_state_dir).expanduser()
@@ -141,6 +163,9 @@ class Settings(BaseSettings):
             "ZUDU_MCP_MAX_FILE_MB": str(self.mcp_max_file_mb),
             "ZUDU_CALLING_WINDOW": self.calling_window,
             "ZUDU_MCP_CONFIRM": self.mcp_confirm,
+            "ZUDU_MCP_TOOLS": self.mcp_tools or "all",
+            "ZUDU_MCP_READ_ONLY": str(self.mcp_read_only).lower(),
+            "ZUDU_MCP_AUTH_TOKEN": mask(self.mcp_auth_token) if self.mcp_auth_token else ("from " + self.mcp_auth_token_file if self.mcp_auth_token_file else "not set (HTTP only on loopback)"),
             "ZUDU_MCP_STATE_DIR": "(in memory: sandbox)" if self.sandbox else str(self.state_dir),
         }
 

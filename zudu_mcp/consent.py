@@ -28,12 +28,17 @@ class TokenProblem(Exception):
 def load_or_create_secret(path: Path) -> bytes:
     """One key per state directory, so every worker sharing it accepts the others' tokens."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secrets.token_bytes(32))
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            os.link(draft, path)  # atomic, and fails if another worker got there first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return path.read_bytes()
 
 

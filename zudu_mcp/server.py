@@ -60,9 +60,28 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
     return tool
 
 
+def published_specs(settings: Settings) -> list[ToolSpec]:
+    """Toolsets: an allowlist and a read-only switch shrink what an assistant sees and can do."""
+    specs = TOOL_SPECS
+    wanted = settings.tool_allowlist
+    if wanted:
+        known = {spec_name(spec) for spec in specs}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise ValueError(f"ZUDU_MCP_TOOLS / --tools names unknown tools: {', '.join(unknown)}; the tools are: {', '.join(sorted(known))}")
+        specs = [spec for spec in specs if spec_name(spec) in wanted]
+    if settings.mcp_read_only:
+        specs = [spec for spec in specs if spec.annotations.read_only_hint]
+    return specs
+
+
+def spec_name(spec: ToolSpec) -> str:
+    return spec.build.__name__.removesuffix("_tool")
+
+
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:
     backend = backend or Backend(settings or Settings())
-    tools = [build_tool(spec, backend) for spec in TOOL_SPECS]
+    tools = [build_tool(spec, backend) for spec in published_specs(backend.settings)]
     server = MCPServer(
         name="zudu",
         title="Zudu voice campaigns",
