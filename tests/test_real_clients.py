@@ -1,0 +1,89 @@
+"""The clients people use, not only ours: the MCP Inspector CLI (stdio and HTTP, both eras),
+langchain-mcp-adapters converting every tool, and a pydantic-ai agent driven by a scripted model.
+
+`.ci/install-clients` installs them (CI runs it); without them each test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_http import TOKEN, start
+from zudu_mcp.demo import SEED_REQUEST
+
+CI = Path(__file__).resolve().parent.parent / ".ci"
+INSPECTOR = CI / "node" / "node_modules" / ".bin" / "mcp-inspector"
+CLIENTS = Path(__file__).resolve().parent / "clients"
+ENV = {"ZUDU_MCP_CONFIRM": "off"}
+
+
+def require(path: Path, marker: Path) -> None:
+    if not path.exists():
+        reason = marker.read_text().strip() if marker.exists() else "not installed: run `bash .ci/install-clients` once"
+        pytest.skip(f"{path.name}: {reason}")
+
+
+def inspector(*args: str) -> subprocess.CompletedProcess[str]:
+    require(INSPECTOR, CI / "node" / "UNAVAILABLE")
+    return subprocess.run([str(INSPECTOR), "--cli", *args, "--format", "json", "-q"], capture_output=True, text=True, timeout=120)
+
+
+SERVER = [sys.executable, "-m", "zudu_mcp", "--sandbox", "-e", "ZUDU_MCP_CONFIRM=off"]
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_inspector_lists_tools_over_stdio_with_no_portability_errors(era: str) -> None:
+    done = inspector(*SERVER, "--protocol-era", era, "--method", "tools/list", "--strict")
+    assert done.returncode == 0, done.stderr
+    names = {tool["name"] for tool in json.loads(done.stdout)["result"]["tools"]}
+    assert {"resolve_schedule", "preview_batch_call", "create_batch_call", "get_batch_call"} <= names and len(names) == 12
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_inspector_creates_a_sandbox_batch_over_stdio(era: str) -> None:
+    arguments = {k: v for k, v in SEED_REQUEST.items() if k != "trigger_timestamp"} | {"schedule": "tomorrow at 10am"}
+    done = inspector(*SERVER, "--protocol-era", era, "--method", "tools/call", "--tool-name", "create_batch_call", "--tool-args-json", json.dumps(arguments))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["result"]
+    assert result["isError"] is False and "Batch call created" in result["content"][0]["text"]
+
+
+def test_inspector_over_http_with_the_bearer_token() -> None:
+    require(INSPECTOR, CI / "node" / "UNAVAILABLE")
+    process, url = start(env={"ZUDU_MCP_AUTH_TOKEN": TOKEN})
+    try:
+        ok = inspector("--transport", "http", "--server-url", url + "/mcp", "--header", f"Authorization: Bearer {TOKEN}",
+                       "--method", "tools/call", "--tool-name", "resolve_schedule", "--tool-args-json", '{"text": "tomorrow 9am", "timezone": "UTC"}')
+        refused = inspector("--transport", "http", "--server-url", url + "/mcp", "--method", "tools/list")
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert ok.returncode == 0, ok.stderr
+    assert "09:00 UTC" in json.loads(ok.stdout)["result"]["content"][0]["text"]
+    assert refused.returncode != 0 and "auth_required" in refused.stderr + refused.stdout  # it saw the 401
+
+
+def framework(name: str, script: str, *args: str) -> dict:
+    python = CI / "clients" / name / "bin" / "python"
+    require(python, CI / "clients" / f"{name}.UNAVAILABLE")
+    done = subprocess.run([str(python), str(CLIENTS / script), sys.executable, *args], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_langchain_converts_every_tool() -> None:
+    converted = framework("langchain", "langchain_convert.py")
+    assert len(converted["tools"]) == 12
+    assert all(schema.get("type") == "object" for schema in converted["schemas"].values())
+    assert "Sun" in converted["answer"] or "IST" in converted["answer"]
+
+
+def test_pydantic_ai_agent_drives_resolve_preview_create() -> None:
+    outcome = framework("pydantic-ai", "pydantic_ai_agent.py", json.dumps(SEED_REQUEST))
+    assert len(outcome["tools"]) == 12
+    assert "batch_call_" in outcome["output"] and "'status': 'scheduled'" in outcome["output"]
