@@ -69,7 +69,7 @@ class Backend:
             if settings.sandbox:
                 path, account = ":memory:", "sandbox"
             else:
-                path = settings.state_dir / "journal.sqlite3"
+                path = settings.mcp_journal_url.get_secret_value() if settings.mcp_journal_url else settings.state_dir / "journal.sqlite3"
                 key = settings.api_key.get_secret_value() if settings.api_key else ""
                 account = hashlib.sha256(f"{settings.base_url}|{key}".encode()).hexdigest()[:16]  # never the key itself
             self._journal = Journal(path, account=account, clock=lambda: self.now().timestamp())

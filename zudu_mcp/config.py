@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     mcp_confirm: str = Field(default="auto", description="Consent before dialing or deleting: auto, elicit, token, off.")
     mcp_confirm_ttl_seconds: int = Field(default=900, ge=30, le=86400, description="How long a preview's token stays valid.")
     mcp_state_dir: str | None = Field(default=None, description="Where the journal and the token key live.")
+    mcp_journal_url: SecretStr | None = Field(default=None, description="postgresql://... to share the journal between hosts.")
     mcp_tools: str = Field(default="", description="Comma-separated allowlist of tools to publish; empty: all.")
     mcp_read_only: bool = Field(default=False, description="Publish only tools that read or preview.")
     mcp_auth_token: SecretStr | None = Field(default=None, description="Bearer token HTTP clients must send.")
@@ -167,6 +168,7 @@ class Settings(BaseSettings):
             "ZUDU_MCP_READ_ONLY": str(self.mcp_read_only).lower(),
             "ZUDU_MCP_AUTH_TOKEN": mask(self.mcp_auth_token) if self.mcp_auth_token else ("from " + self.mcp_auth_token_file if self.mcp_auth_token_file else "not set (HTTP only on loopback)"),
             "ZUDU_MCP_STATE_DIR": "(in memory: sandbox)" if self.sandbox else str(self.state_dir),
+            "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
         }
 
 

@@ -8,12 +8,15 @@ only when Zudu shows it does not exist.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import anyio
+
 from zudu_mcp.journal import Entry, Journal
-from zudu_mcp.zudu.errors import NotFound, ZuduError
+from zudu_mcp.zudu.errors import NotFound, OutcomeUnknown, ZuduError
 from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ async def create_parts(
     count: int,
     *,
     allow_duplicate: bool = False,
+    lease_seconds: float = 60,
     progress: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> list[Created]:
     created: list[Created] = []
@@ -50,7 +54,7 @@ async def create_parts(
         if progress is not None and count > 1:
             await progress(index, count)
         try:
-            created.append(await create_once(client, journal, requests(index), allow_duplicate=allow_duplicate))
+            created.append(await create_once(client, journal, requests(index), allow_duplicate=allow_duplicate, lease_seconds=lease_seconds))
         except ZuduError as exc:
             raise PartFailed(index + 1, created, exc) from exc
     if progress is not None and count > 1:
@@ -58,15 +62,30 @@ async def create_parts(
     return created
 
 
-async def create_once(client: ZuduClient, journal: Journal, request: CreateBatchCallRequest, *, allow_duplicate: bool) -> Created:
+async def create_once(
+    client: ZuduClient, journal: Journal, request: CreateBatchCallRequest, *, allow_duplicate: bool, lease_seconds: float = 60
+) -> Created:
     body = request.to_wire()
-    if not allow_duplicate and (previous := journal.previous("create", body)) is not None:
-        existing = await find_existing(client, previous, request)
-        if existing is not None:
-            if previous.outcome != "ok":
-                journal.record_outcome(previous.id, "ok", batch_call_id=existing.batch_call_id, status=existing.status, error="found upstream")
-            return Created(existing, duplicate_of=previous)
-    entry = journal.record_intent("create", body, request.name)
+    deadline = time.monotonic() + lease_seconds
+    while True:
+        previous = journal.previous("create", body)
+        if previous is not None and previous.outcome == "pending":
+            if journal.in_flight(previous):  # the same create is being sent right now, here or elsewhere
+                if time.monotonic() > deadline:
+                    raise OutcomeUnknown("An identical create is still being sent by another request; check the batch list before sending it again.")
+                await anyio.sleep(0.2)
+                continue
+            journal.abandon(previous)  # its process died mid-request
+            previous = journal.previous("create", body)
+        if previous is not None and not allow_duplicate:
+            existing = await find_existing(client, previous, request)
+            if existing is not None:
+                if previous.outcome != "ok":
+                    journal.record_outcome(previous.id, "ok", batch_call_id=existing.batch_call_id, status=existing.status, error="found upstream")
+                return Created(existing, duplicate_of=previous)
+        entry = journal.record_intent("create", body, request.name, lease_seconds=lease_seconds)
+        if entry is not None:
+            break  # another request won the race to send it: wait for that one instead
     try:
         batch = await client.create_batch_call(request)
     except ZuduError as exc:
@@ -102,6 +121,7 @@ async def find_existing(client: ZuduClient, previous: Entry, request: CreateBatc
 async def journaled(journal: Journal, kind: str, payload: dict, target: str, send: Callable[[], Awaitable[BatchCall | None]]) -> BatchCall | None:
     """Execute, update, delete: recorded before and after, like a create (they are not deduplicated)."""
     entry = journal.record_intent(kind, payload, target)
+    assert entry is not None  # only creates are kept to one in flight
     try:
         result = await send()
     except ZuduError as exc:

@@ -165,7 +165,8 @@ def create_batch_call_tool(backend: Backend):
 
         try:
             created = await create_parts(
-                client, backend.journal(), plan.request, len(plan.parts), allow_duplicate=allow_duplicate, progress=progress
+                client, backend.journal(), plan.request, len(plan.parts), allow_duplicate=allow_duplicate, progress=progress,
+                lease_seconds=backend.settings.timeout_seconds * 3 + 10,  # the longest a create can take, retries included
             )
         except PartFailed as failure:
             if failure.created:
