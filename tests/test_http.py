@@ -28,11 +28,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(*flags: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start(*flags: str, env: dict[str, str] | None = None, sandbox: bool = True) -> tuple[subprocess.Popen, str]:
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_CONFIRM": "off"} | (env or {})
     process = subprocess.Popen(
-        [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(port), "--sandbox", *flags],
+        [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(port), *(["--sandbox"] if sandbox else []), *flags],
         env=base, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
@@ -119,3 +119,31 @@ async def test_read_only_and_allowlisted_toolsets() -> None:
 
     async with Client(create_server(Settings(mcp_tools="resolve_schedule,get_batch_call"))) as client:
         assert {t.name for t in (await client.list_tools()).tools} == {"resolve_schedule", "get_batch_call"}
+
+
+async def test_tokens_work_across_workers_and_the_token_file(tmp_path) -> None:
+    """Two workers behind one port: a preview answered by one and a create answered by the other still match."""
+    from tests.test_sandbox import free_port as sandbox_port
+    from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET
+
+    port = sandbox_port()
+    emulator = subprocess.Popen([sys.executable, "-m", "zudu_mcp", "sandbox", "--port", str(port)], stderr=subprocess.DEVNULL)
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    env = {"ZUDU_MCP_CONFIRM": "token", "ZUDU_MCP_STATE_DIR": str(tmp_path / "state"), "ZUDU_MCP_AUTH_TOKEN_FILE": str(tmp_path / "token"),
+           "ZUDU_BASE_URL": f"http://127.0.0.1:{port}", "ZUDU_API_KEY": SANDBOX_API_KEY, "ZUDU_API_SECRET": SANDBOX_API_SECRET}
+    process, url = start("--workers", "2", env=env, sandbox=False)
+    try:
+        fresh_connections = httpx2.Limits(max_keepalive_connections=0)  # so the kernel spreads requests over both workers
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30, limits=fresh_connections)
+        async with Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as client:
+            for i in range(4):
+                arguments = SEED_REQUEST | {"trigger_timestamp": None, "schedule": "tomorrow at 10am", "name": f"Campaign {i}"}
+                preview = await client.call_tool("preview_batch_call", arguments)
+                token = preview.structured_content["confirmation_token"]
+                created = await client.call_tool("create_batch_call", arguments | {"confirmation_token": token})
+                assert not created.is_error, text_of(created)
+    finally:
+        process.terminate()
+        emulator.terminate()
+        process.wait(timeout=15)
+        emulator.wait(timeout=15)

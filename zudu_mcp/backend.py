@@ -77,12 +77,10 @@ class Backend:
 
     def tokens(self) -> ConfirmationTokens:
         if self._tokens is None:
-            import secrets
-
             from zudu_mcp.consent import ConfirmationTokens, load_or_create_secret
 
-            settings = self.settings
-            secret = secrets.token_bytes(32) if settings.sandbox else load_or_create_secret(settings.state_dir / "confirm.key")
+            settings = self.settings  # one key per state directory, sandbox too: every worker must accept the others' tokens
+            secret = load_or_create_secret(settings.state_dir / "confirm.key")
             self._tokens = ConfirmationTokens(secret, ttl_seconds=settings.mcp_confirm_ttl_seconds, clock=lambda: self.now().timestamp())
         return self._tokens
 
