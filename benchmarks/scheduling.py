@@ -5,7 +5,6 @@ Run: uv run python benchmarks/scheduling.py
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys

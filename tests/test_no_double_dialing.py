@@ -19,6 +19,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import API_KEY, API_SECRET, SEED_NOW, Reply, ZuduDouble, text_of
 from zudu_mcp.backend import Backend
@@ -117,7 +118,7 @@ async def test_client_cancellation_mid_post_is_recorded_and_not_resent(zudu_doub
     zudu_double.replies.append(Reply(200, {"late": True}, delay=1.5, acts=True))
     server, backend = live(zudu_double, timeout=10)
     async with Client(server, mode=mode) as client:
-        with pytest.raises(Exception):
+        with pytest.raises(MCPError):  # the client gave up waiting: the server cancels the tool mid-POST
             await client.call_tool("create_batch_call", seed(), read_timeout_seconds=0.5)
         deadline = time.monotonic() + 5
         while backend.journal().recent(1)[0].outcome == "pending" and time.monotonic() < deadline:

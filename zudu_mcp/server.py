@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -23,12 +22,14 @@ TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle
 
 INSTRUCTIONS = """\
 This server runs outbound voice campaigns on Zudu: an AI voice agent phones a list of people.
-Calls are real and billable. Before creating a batch call, confirm with the person: the agent,
-the caller number, how many recipients, and the exact start time in their time zone (read it
-back with weekday and zone). Check spoken times with resolve_schedule first; pass what the
-person said as `schedule` and the server turns it into Unix milliseconds, or refuses when in
-doubt (ask the person instead of guessing). Results say plainly when
-the server runs against its sandbox, where nothing reaches real phones."""
+Calls are real and billable. Before creating a batch call: find the agent and caller number
+(list_agents, list_phone_numbers), check the person's words for the time with resolve_schedule,
+then call preview_batch_call and read its summary to the person (who, from which number, which
+agent, the start with weekday and zone, dropped rows). Only after a clear yes, call
+create_batch_call with the same arguments (and the preview's confirmation_token when the server
+asks for one). Pass times as `schedule` in the person's words or ISO; when the server refuses a
+time, ask the person instead of guessing. Results say plainly when the server runs against its
+sandbox, where nothing reaches real phones. The prompt plan_outbound_campaign walks through it."""
 
 
 class CheckedTool(Tool):

@@ -42,7 +42,6 @@ from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import (
     MAX_NAME_LENGTH,
     AgentId,
-    BatchCall,
     BatchStatus,
     CreateBatchCallRequest,
     PhoneNumber,
@@ -149,12 +148,9 @@ def create_batch_call_tool(backend: Backend):
             "recipients_csv": recipients_csv, "recipients_file": recipients_file, "phone_column": phone_column,
             "default_region": default_region,
         }
-        try:
-            plan = build_plan(backend, arguments)
-        except Refusal as refusal:
-            return results.error(f"create_batch_call was not run (nothing was sent): {refusal}")
-        except ValidationError as exc:
-            return results.error(results.explain_validation_error(exc, "create_batch_call"))
+        plan = plan_or_refusal(backend, arguments, "create_batch_call was not run (nothing was sent)", "create_batch_call")
+        if isinstance(plan, CallToolResult):
+            return plan
         client = backend.client()  # missing credentials are said before anything else
         refusal = await gate.refusal(confirmation, confirmation_token, plan.digest(), lambda: campaign_summary(plan, backend))
         if refusal is not None:
@@ -193,12 +189,9 @@ def preview_batch_call_tool(backend: Backend):
 
     async def preview_batch_call(**arguments: Any) -> CallToolResult:
         arguments = {p.name: arguments.get(p.name, p.default) for p in kept}
-        try:
-            plan = build_plan(backend, arguments)
-        except Refusal as refusal:
-            return results.error(f"This batch call could not be created as asked: {refusal}")
-        except ValidationError as exc:
-            return results.error(results.explain_validation_error(exc, "preview_batch_call"))
+        plan = plan_or_refusal(backend, arguments, "This batch call could not be created as asked", "preview_batch_call")
+        if isinstance(plan, CallToolResult):
+            return plan
         summary = await campaign_summary(plan, backend)
         token, expires = backend.tokens().issue("create_batch_call", plan.digest())
         policy = backend.settings.mcp_confirm
@@ -219,6 +212,15 @@ def preview_batch_call_tool(backend: Backend):
     )
     preview_batch_call.__annotations__ = {p.name: hints[p.name] for p in kept} | {"return": CallToolResult}
     return preview_batch_call
+
+
+def plan_or_refusal(backend: Backend, arguments: dict[str, Any], refused: str, tool: str) -> "Plan | CallToolResult":
+    try:
+        return build_plan(backend, arguments)
+    except Refusal as refusal:
+        return results.error(f"{refused}: {refusal}")
+    except ValidationError as exc:
+        return results.error(results.explain_validation_error(exc, tool))
 
 
 def build_plan(backend: Backend, arguments: dict[str, Any]) -> Plan:
