@@ -88,3 +88,21 @@ def test_stdio_server_writes_nothing_but_protocol_to_stdout() -> None:
     done = run_cli("--sandbox")
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
+
+
+def test_started_by_hand_in_a_terminal_it_says_how_to_connect() -> None:
+    """stdin is a terminal: a person typed `zudu-mcp`; the hint goes to stderr, stdout stays clean."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")}
+    process = subprocess.Popen([sys.executable, "-m", "zudu_mcp", "--sandbox"], stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=base)
+    try:
+        line = process.stderr.readline().decode()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        os.close(controller)
+        os.close(terminal)
+    assert "claude_desktop_config.json" in line and "zudu-mcp demo" in line
+    assert process.stdout.read() == b""
