@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from zudu_mcp.scheduling.resolver import ScheduledTime, ScheduleRefusal, resolve_schedule
 from zudu_mcp.scheduling.zones import default_date_order
+
+if TYPE_CHECKING:
+    from zudu_mcp.backend import Backend
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,20 @@ def machine_timezone() -> str | None:
     except Exception:  # no zone configured on the machine; UTC is the documented fallback
         return None
     return name if name and ("/" in name or name == "UTC") else None
+
+
+@dataclass
+class Resolution:
+    """A spoken time read with the server's defaults, and which defaults were used."""
+
+    result: ScheduledTime | ScheduleRefusal
+    timezone: Choice
+    date_order: Choice
+
+
+def resolve(text: str, timezone: str | None, date_order: str | None, backend: Backend) -> Resolution:
+    settings = backend.settings
+    zone = choose_timezone(timezone, settings.default_timezone)
+    order = choose_date_order(date_order, settings.date_order, zone.value)
+    result = resolve_schedule(text, zone.value, now=backend.now(), date_order=order.value, horizon_days=settings.schedule_horizon_days)
+    return Resolution(result, zone, order)

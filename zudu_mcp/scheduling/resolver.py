@@ -61,6 +61,12 @@ class ScheduleRefusal:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def explain(self) -> list[str]:
+        lines = [f"Could not schedule {self.input!r} ({self.code}): {self.message}"]
+        if self.suggestions:
+            lines.append("Suggestions: " + "; ".join(self.suggestions))
+        return lines
+
 
 class Refused(Exception):
     def __init__(self, code: str, message: str, suggestions: list[str] | None = None):

@@ -1,6 +1,5 @@
 """resolve_schedule: lets an assistant check a spoken time with the person before anything is created."""
 
-from dataclasses import dataclass
 from datetime import UTC
 from typing import Annotated, Literal
 
@@ -8,8 +7,8 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from zudu_mcp.backend import Backend
-from zudu_mcp.scheduling import ScheduledTime, ScheduleRefusal, describe_instant, resolve_schedule
-from zudu_mcp.scheduling.defaults import Choice, choose_date_order, choose_timezone
+from zudu_mcp.scheduling import ScheduledTime, ScheduleRefusal, describe_instant
+from zudu_mcp.scheduling.defaults import Resolution, resolve
 from zudu_mcp.scheduling.quiet_hours import first_call_time
 from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.zudu.models import QuietHours, TimeZoneName
@@ -26,30 +25,10 @@ instead. Read the result back to the person. Calls nothing upstream."""
 DateOrder = Literal["DMY", "MDY"]
 
 
-@dataclass
-class Resolution:
-    result: ScheduledTime | ScheduleRefusal
-    timezone: Choice
-    date_order: Choice
-
-
-def resolve(text: str, timezone: str | None, date_order: str | None, backend: Backend) -> Resolution:
-    settings = backend.settings
-    zone = choose_timezone(timezone, settings.default_timezone)
-    order = choose_date_order(date_order, settings.date_order, zone.value)
-    result = resolve_schedule(
-        text, zone.value, now=backend.now(), date_order=order.value, horizon_days=settings.schedule_horizon_days
-    )
-    return Resolution(result, zone, order)
-
-
 def describe_resolution(resolution: Resolution) -> list[str]:
     result = resolution.result
     if isinstance(result, ScheduleRefusal):
-        lines = [f"Could not schedule {result.input!r} ({result.code}): {result.message}"]
-        if result.suggestions:
-            lines.append("Suggestions: " + "; ".join(result.suggestions))
-        return lines
+        return result.explain()
     lines = [f"{result.input!r} -> {result.local}, {result.relative}", f"UTC {result.utc}; Unix ms {result.unix_ms}"]
     lines += reading_notes(result)
     if result.read_back:
