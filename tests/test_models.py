@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest, unwrap
 from zudu_mcp.demo import SEED_REQUEST
+from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest, unwrap
 
 
 @pytest.mark.parametrize(

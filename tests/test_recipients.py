@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from zudu_mcp.recipients import FileAccess, ListError, prepare_recipients, read_csv_text, read_file, split_parts
 from zudu_mcp.recipients.phones import InvalidNumber, to_e164
+from zudu_mcp.recipients.prepare import prepare_recipients, split_parts
+from zudu_mcp.recipients.sources import FileAccess, ListError, read_csv_text, read_file
 
 FROM = "+918035315547"
 

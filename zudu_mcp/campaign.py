@@ -4,27 +4,22 @@ Nothing here talks MCP or Zudu: a plan is built from plain arguments and the set
 preview, the create and the consent question all see exactly the same thing.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.journal import payload_hash
-from zudu_mcp.recipients import (
-    FileAccess,
-    ListError,
-    PreparedList,
-    Row,
-    prepare_recipients,
-    read_csv_text,
-    read_file,
-    rows_from_tasks,
-    split_parts,
-)
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.defaults import Resolution, resolve
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.zudu.models import CreateBatchCallRequest, check_send_rule
+
+if TYPE_CHECKING:
+    from zudu_mcp.recipients.prepare import PreparedList
+    from zudu_mcp.recipients.sources import Row
 
 
 class Refusal(Exception):
@@ -60,6 +55,7 @@ CAMPAIGN_FIELDS = ("from_number", "name", "agent_id", "retry_config", "quiet_hou
                    "trigger_timestamp", "status", "organization_id")
 def build_plan(backend: Backend, arguments: dict[str, Any]) -> Plan:
     """Every check, before anything is sent: time, recipients, and the request of each part."""
+    from zudu_mcp.recipients.prepare import split_parts
     fields = {key: arguments[key] for key in CAMPAIGN_FIELDS}
     schedule = arguments["schedule"]
     resolution = None
@@ -111,6 +107,9 @@ def choose_region(given: str | None, from_number: str, backend: Backend) -> tupl
 def read_recipients(
     kind: str, value: Any, phone_column: str | None, from_number: str, region: str | None, backend: Backend
 ) -> tuple[PreparedList, str]:
+    from zudu_mcp.recipients.prepare import prepare_recipients
+    from zudu_mcp.recipients.sources import FileAccess, ListError, read_csv_text, read_file, rows_from_tasks
+
     try:
         rows: Iterable[Row]
         if kind == "tasks":

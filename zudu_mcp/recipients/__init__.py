@@ -1,17 +1,6 @@
-"""Call lists as people really have them: numbers typed every way, files, more rows than one batch."""
+"""Call lists as people really have them: numbers typed every way, files, more rows than one batch.
 
-from zudu_mcp.recipients.prepare import PreparedList, Rejection, prepare_recipients, split_parts
-from zudu_mcp.recipients.sources import FileAccess, ListError, Row, read_csv_text, read_file, rows_from_tasks
-
-__all__ = [
-    "FileAccess",
-    "ListError",
-    "PreparedList",
-    "Rejection",
-    "Row",
-    "prepare_recipients",
-    "read_csv_text",
-    "read_file",
-    "rows_from_tasks",
-    "split_parts",
-]
+Modules: phones (E.164 via libphonenumber), sources (inline, CSV, files inside allowed roots),
+prepare (dedupe, refusals, splitting), calling_window. Imported one by one where needed, so
+start-up pays for none of them.
+"""

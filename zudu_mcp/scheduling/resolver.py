@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
-
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from zudu_mcp.scheduling.instants import describe_instant, humanize_duration, ordinal
 from zudu_mcp.scheduling.zones import default_date_order, zone_label

@@ -10,8 +10,8 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zudu_mcp.backend import Backend
-from zudu_mcp.delivery import Created, PartFailed, create_parts
 from zudu_mcp.campaign import Plan, Refusal, build_plan, describe_recipients
+from zudu_mcp.delivery import Created, PartFailed, create_parts
 from zudu_mcp.recipients.calling_window import outside_calling_window, parse_window
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.instants import describe_instant

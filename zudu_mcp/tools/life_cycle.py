@@ -16,10 +16,10 @@ from zudu_mcp.backend import Backend
 from zudu_mcp.delivery import journaled
 from zudu_mcp.journal import payload_hash
 from zudu_mcp.scheduling import ScheduledTime
+from zudu_mcp.scheduling.defaults import Resolution, resolve
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.tools.confirmation import Gate
-from zudu_mcp.scheduling.defaults import Resolution, resolve
 from zudu_mcp.tools.scheduling import describe_defaults, describe_resolution, reading_notes
 from zudu_mcp.zudu.errors import ZuduError
 from zudu_mcp.zudu.models import MAX_NAME_LENGTH, BatchCall, BatchCallId, BatchStatus, BatchTask, TimeZoneName, UpdateBatchCallRequest
