@@ -94,3 +94,11 @@ def test_exact_machine_times_need_no_read_back() -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="aware"):
         resolve_schedule("tomorrow 9am", "UTC", now=datetime(2026, 11, 28, 10, 15))
+
+
+def test_a_configured_horizon_is_used_when_rolling_a_date_to_next_year() -> None:
+    now = datetime.fromisoformat("2026-11-28T10:15:00+05:30")
+    short = resolve_schedule("Jan 10 at 10am", "Asia/Kolkata", now=now, horizon_days=30)
+    assert not short.ok and short.code == "past" and "more than 30 days away" in short.message
+    long = resolve_schedule("12/5 2pm", "Asia/Kolkata", now=now, date_order="DMY", horizon_days=200)
+    assert long.ok and long.local_iso == "2027-05-12T14:00:00+05:30"

@@ -67,6 +67,19 @@ class ScheduleRefusal:
         return lines
 
 
+@dataclass(frozen=True)
+class Said:
+    """One phrase to place: the words, when they were said, how numeric dates read, how far ahead is believable."""
+
+    text: str
+    now: datetime
+    order: str
+    horizon_days: int
+
+    def too_far(self, instant: datetime) -> bool:
+        return instant - self.now > timedelta(days=self.horizon_days)
+
+
 class Refused(Exception):
     def __init__(self, code: str, message: str, suggestions: list[str] | None = None):
         super().__init__(message)
@@ -91,7 +104,7 @@ def resolve_schedule(
     if order not in ("DMY", "MDY"):
         return ScheduleRefusal(text, "date_order", f"date_order must be 'DMY' or 'MDY', not {date_order!r}.")
     try:
-        instant, assumptions, alternatives, exact = _resolve(text.strip(), zone, now, order)
+        instant, assumptions, alternatives, exact = _resolve(Said(text.strip(), now, order, horizon_days), zone)
         _check_window(text, instant, zone, now, horizon_days)
     except Refused as refusal:
         return ScheduleRefusal(text, refusal.code, refusal.message, refusal.suggestions)
@@ -114,7 +127,8 @@ def iso(instant: datetime, zone: tzinfo) -> str:
     return instant.astimezone(zone).isoformat(timespec="seconds")
 
 
-def _resolve(text: str, zone: ZoneInfo, now: datetime, order: str) -> tuple[datetime, list[str], list[datetime], bool]:
+def _resolve(said: Said, zone: ZoneInfo) -> tuple[datetime, list[str], list[datetime], bool]:
+    text = said.text
     if not text or text.lower() in ("none", "null"):
         raise Refused("unparseable", "No time was given: send e.g. 'tomorrow at 10am', 'Dec 5 15:00' or '2026-12-05T15:00+05:30'.")
     if text.isdigit():
@@ -125,10 +139,10 @@ def _resolve(text: str, zone: ZoneInfo, now: datetime, order: str) -> tuple[date
     from zudu_mcp.scheduling.phrases import PhraseError, read_phrase  # its regexes compile on the first phrase, not at start-up
 
     try:
-        reading = read_phrase(text, order)
+        reading = read_phrase(text, said.order)
     except PhraseError as exc:
         raise Refused(exc.code, exc.message, exc.suggestions) from None
-    return _from_reading(text, reading, zone, now, order)
+    return _from_reading(said, reading, zone)
 
 
 def _unix(text: str) -> tuple[datetime, list[str], list[datetime], bool]:
@@ -156,10 +170,10 @@ def _iso(match: re.Match[str], text: str, zone: ZoneInfo) -> tuple[datetime, lis
     if offset:
         parsed = datetime.fromisoformat(re.sub(r"(?i)\s*(Z|UTC)$", "+00:00", text.replace(" ", "T", 1).replace(" ", "")))
         return parsed.astimezone(UTC), [], [], True
-    return localize(wall, zone, text), [f"No offset given: read in {zone.key}."], [], False
+    return localize(wall, zone), [f"No offset given: read in {zone.key}."], [], False
 
 
-def localize(wall: datetime, zone: tzinfo, said: str) -> datetime:
+def localize(wall: datetime, zone: tzinfo) -> datetime:
     """Wall clock -> instant; a time that DST skips or repeats is refused with both neighbouring readings."""
     early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
     if early.utcoffset() == late.utcoffset():
@@ -202,13 +216,14 @@ def _check_window(text: str, instant: datetime, zone: ZoneInfo, now: datetime, h
 # ---- phrases -----------------------------------------------------------------------------
 
 
-def _from_reading(text: str, reading: Reading, calendar: ZoneInfo, now: datetime, order: str):
+def _from_reading(said: Said, reading: Reading, calendar: ZoneInfo):
+    text = said.text
     if reading.zone_candidates:
         readings = []
         for meaning, name in reading.zone_candidates.items():
             reading.zone = ZoneInfo(name)
             try:
-                instant = _place(text, reading, calendar, now, order)[0]
+                instant = _place(said, reading, calendar)[0]
                 readings.append((meaning, name, iso(instant, ZoneInfo(name))))
             except Refused:
                 readings.append((meaning, name, None))
@@ -220,7 +235,7 @@ def _from_reading(text: str, reading: Reading, calendar: ZoneInfo, now: datetime
             + f"'{readings[0][1]}', or send one of the ISO times.",
             [when for _, _, when in readings if when],
         )
-    instant, assumptions, alternatives = _place(text, reading, calendar, now, order)
+    instant, assumptions, alternatives = _place(said, reading, calendar)
     target = reading.zone or calendar
     if reading.zone is not None and zone_label(target) != calendar.key:
         there = instant.astimezone(target)
@@ -230,7 +245,7 @@ def _from_reading(text: str, reading: Reading, calendar: ZoneInfo, now: datetime
         )
         if reading.date is None and (reading.has_day or reading.has_time):
             try:
-                other = _place(text, reading, target, now, order)[0]  # the other calendar's "tomorrow"
+                other = _place(said, reading, target)[0]  # the other calendar's "tomorrow"
                 if other != instant:
                     alternatives.append(other)
                     assumptions.append(f"Counted in {zone_label(target)}'s own calendar it would be {iso(other, target)}.")
@@ -241,8 +256,9 @@ def _from_reading(text: str, reading: Reading, calendar: ZoneInfo, now: datetime
     return instant, assumptions, alternatives, False
 
 
-def _place(text: str, reading: Reading, calendar: ZoneInfo, now: datetime, order: str):
+def _place(said: Said, reading: Reading, calendar: ZoneInfo):
     """Date and time from the reading, in the calendar of `calendar`, localised in the named zone."""
+    text, now = said.text, said.now
     target = reading.zone or calendar
     assumptions: list[str] = []
     alternatives: list[datetime] = []
@@ -254,13 +270,13 @@ def _place(text: str, reading: Reading, calendar: ZoneInfo, now: datetime, order
         return instant, assumptions, alternatives
     today = now.astimezone(calendar).date()
     day, rolls, other_day = _day(reading, today, assumptions)
-    clock, other_clock = _clock(text, reading, day, now, target, assumptions)
+    clock, other_clock = _clock(said, reading, day, target, assumptions)
 
     def at(d: date, t: time) -> datetime:
         stamp = datetime.combine(d, t)
         if reading.midnight:
             stamp += timedelta(days=1)
-        return localize(stamp, target, text)
+        return localize(stamp, target)
 
     instant = at(day, clock)
     if other_clock is not None:
@@ -274,16 +290,12 @@ def _place(text: str, reading: Reading, calendar: ZoneInfo, now: datetime, order
         return later, assumptions, alternatives
     if reading.date is not None:
         if instant <= now and reading.date[0] is None:
-            instant = _next_year(text, reading, day, clock, at, now, calendar, order, assumptions)
-        elif instant <= now or _far(instant, now):
-            _other_order(text, reading, clock, at, now, order, instant, calendar)
+            instant = _next_year(said, reading, day, clock, at, calendar, assumptions)
+        elif instant <= now or said.too_far(instant):
+            _other_order(said, reading, clock, at, instant, calendar)
         if reading.date_swapped:
             assumptions.append(f"Read month-first: {reading.date[1]}/{reading.date[2]} is not a valid day-first date.")
     return instant, assumptions, alternatives
-
-
-def _far(instant: datetime, now: datetime) -> bool:
-    return instant - now > timedelta(days=DEFAULT_HORIZON_DAYS)
 
 
 def _day(reading: Reading, today: date, assumptions: list[str]) -> tuple[date, tuple | None, date | None]:
@@ -343,8 +355,9 @@ def _next_day_of_month(number: int, today: date, assumptions: list[str]) -> date
     raise Refused("invalid_date", f"Could not place the {ordinal(number)} in the next months: send the month too.")
 
 
-def _clock(text: str, reading: Reading, day: date, now: datetime, zone: tzinfo, assumptions: list[str]):
+def _clock(said: Said, reading: Reading, day: date, zone: tzinfo, assumptions: list[str]):
     """The time of day, and the other reading when a bare hour could be a.m. or p.m."""
+    text, now = said.text, said.now
     if reading.time is not None:
         return time(*reading.time), None
     if reading.midnight:
@@ -364,7 +377,7 @@ def _clock(text: str, reading: Reading, day: date, now: datetime, zone: tzinfo, 
             if hour == 12:
                 chosen, other = time(12, 0), time(0, 0)
         else:
-            am_instant = localize(datetime.combine(day, am), zone, text)
+            am_instant = localize(datetime.combine(day, am), zone)
             chosen, other = (am, pm) if am_instant > now else (pm, am)
         assumptions.append(f"'{hour}' read as {chosen:%H:%M} (a.m./p.m. not said).")
         return chosen, other if reading.has_day else None
@@ -383,17 +396,18 @@ def _clock(text: str, reading: Reading, day: date, now: datetime, zone: tzinfo, 
     )
 
 
-def _next_year(text, reading, day, clock, at, now, calendar, order, assumptions) -> datetime:
+def _next_year(said: Said, reading: Reading, day: date, clock: time, at, calendar: ZoneInfo, assumptions: list[str]) -> datetime:
+    text = said.text
     try:
         later = at(day.replace(year=day.year + 1), clock)
     except ValueError:
         later = None
-    if later is not None and not _far(later, now):
+    if later is not None and not said.too_far(later):
         assumptions.append(f"{day:%d %b} has passed this year: read as {later.astimezone(reading.zone or calendar):%a %d %b %Y}.")
         return later
     shown = at(day, clock)
-    _other_order(text, reading, clock, at, now, order, later or shown, calendar)
-    next_text = f" and the next one ({iso(later, calendar)}) is more than {DEFAULT_HORIZON_DAYS} days away" if later else ""
+    _other_order(said, reading, clock, at, later or shown, calendar)
+    next_text = f" and the next one ({iso(later, calendar)}) is more than {said.horizon_days} days away" if later else ""
     raise Refused(
         "past",
         f"{text!r} read as {day:%a %d %b %Y} ({iso(shown, calendar)}), which has passed{next_text}. Send the full date with the year.",
@@ -401,8 +415,9 @@ def _next_year(text, reading, day, clock, at, now, calendar, order, assumptions)
     )
 
 
-def _other_order(text, reading, clock, at, now, order, ours, calendar) -> None:
+def _other_order(said: Said, reading: Reading, clock: time, at, ours: datetime, calendar: ZoneInfo) -> None:
     """A numeric date valid both ways whose reading in our order is past or far: ask instead of guessing."""
+    text, now, order = said.text, said.now, said.order
     if reading.date is None or reading.library_date or not re.search(r"\d{1,2}[/.-]\d{1,2}", text) or re.search(r"\d{4}[/.-]\d", text):
         return
     year, month, day_number = reading.date
@@ -417,7 +432,7 @@ def _other_order(text, reading, clock, at, now, order, ours, calendar) -> None:
     raise Refused(
         "date_order",
         f"{text!r} read {ours_name} is {ours.astimezone(calendar):%d %b %Y} ({iso(ours, calendar)}), which is "
-        + ("past" if ours <= now else f"more than {DEFAULT_HORIZON_DAYS} days away")
+        + ("past" if ours <= now else f"more than {said.horizon_days} days away")
         + f"; the other order gives {swapped.astimezone(calendar):%a %d %b %Y} ({iso(swapped, calendar)}). "
         "Write the month as a word (e.g. '5 Dec 14:00') or use ISO (2026-12-05 14:00).",
         [iso(swapped, calendar)],
