@@ -40,11 +40,15 @@ class Settings(BaseSettings):
     mcp_allowed_origins: str = Field(default="", description="Extra Origin header values the HTTP server accepts.")
     mcp_max_request_mb: int = Field(default=25, ge=1, le=512, description="Largest HTTP request body accepted.")
 
-    @field_validator("api_key", "api_secret", mode="before")
+    @field_validator(
+        "api_key", "api_secret", "default_timezone", "date_order", "default_region", "mcp_auth_token", "mcp_journal_url", mode="before"
+    )
     @classmethod
     def _blank_is_missing(cls, value: Any) -> Any:
         # MCP client configs often carry "" for a variable the user has not filled in.
-        return None if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -58,26 +62,24 @@ class Settings(BaseSettings):
     def _iana_zone(cls, value: str | None) -> str | None:
         from zudu_mcp.zudu.models import check_timezone
 
-        if value is None or not value.strip():
+        if value is None:
             return None
         try:
-            return check_timezone(value.strip())
+            return check_timezone(value)
         except ValueError as exc:
             raise ValueError(f"ZUDU_DEFAULT_TIMEZONE: {exc}") from None
 
     @field_validator("date_order")
     @classmethod
     def _date_order(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if value.strip().upper() not in ("DMY", "MDY"):
+        if value is not None and value.upper() not in ("DMY", "MDY"):
             raise ValueError(f"ZUDU_DATE_ORDER must be DMY (5/12 = 5 December) or MDY (5/12 = May 12), not {value!r}")
-        return value.strip().upper()
+        return value and value.upper()
 
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:
             return None
         from zudu_mcp.recipients.phones import InvalidNumber, valid_region
 
@@ -113,8 +115,8 @@ class Settings(BaseSettings):
 
     def auth_token(self) -> str | None:
         """The HTTP bearer token, from ZUDU_MCP_AUTH_TOKEN or the file ZUDU_MCP_AUTH_TOKEN_FILE names."""
-        if self.mcp_auth_token is not None and self.mcp_auth_token.get_secret_value().strip():
-            return self.mcp_auth_token.get_secret_value().strip()
+        if self.mcp_auth_token is not None:
+            return self.mcp_auth_token.get_secret_value()
         if self.mcp_auth_token_file:
             token = Path(self.mcp_auth_token_file).expanduser().read_text().strip()
             if not token:
