@@ -104,7 +104,7 @@ def create_batch_call_tool(backend: Backend):
         if isinstance(plan, CallToolResult):
             return plan
         client = backend.client()  # missing credentials are said before anything else
-        refusal = await gate.refusal(confirmation, confirmation_token, plan.digest(), lambda: campaign_summary(plan, backend))
+        refusal = gate.refusal(confirmation, confirmation_token, plan.digest())
         if refusal is not None:
             return results.error(refusal, sandbox=backend.sandbox)
 

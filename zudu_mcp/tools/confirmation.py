@@ -68,10 +68,11 @@ class Gate:
         tool.__annotations__["confirmation"] = self.parameter
         return tool
 
-    async def refusal(
-        self, outcome: ElicitationResult[Confirm] | None, token: str | None, payload_hash: str, summary: Callable[[], Awaitable[str]]
-    ) -> str | None:
-        """None when the person agreed (or consent is off); otherwise why nothing was sent."""
+    def refusal(self, outcome: ElicitationResult[Confirm] | None, token: str | None, payload_hash: str, summary: str = "") -> str | None:
+        """None when the person agreed (or consent is off); otherwise why nothing was sent.
+
+        `summary` is what the person is asked, for gates that issue their own token (no preview tool).
+        """
         policy = self.backend.settings.mcp_confirm
         if policy == "off":
             return None
@@ -92,7 +93,7 @@ class Gate:
                     f"Nothing was sent: this needs the person's confirmation. Call {self.preview_tool} with the same arguments, "
                     f"read its summary to the person, and after a clear yes call {self.action} again with its confirmation_token."
                 )
-            return self.ask_for_token(payload_hash, await summary())
+            return self.ask_for_token(payload_hash, summary)
         try:
             nonce = self.backend.tokens().check(token, self.action, payload_hash)
         except TokenProblem as problem:

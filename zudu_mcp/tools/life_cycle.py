@@ -174,21 +174,26 @@ def list_batch_call_tasks_tool(backend: Backend):
 TokenArgument = Annotated[str | None, Field(max_length=2000, description="The confirmation_token from this tool's earlier answer, after the person agreed.")]
 
 
-def execute_batch_call_tool(backend: Backend):
+def summarizing(backend: Backend, describe: Callable[[BatchCall], str | None]) -> Callable[[dict[str, Any]], Awaitable[str | None]]:
+    """The consent question for an action on one batch: None when it cannot go ahead (the tool says why)."""
+
     async def summarize(arguments: dict[str, Any]) -> str | None:
         try:
-            batch = await backend.client().get_batch_call(arguments["batch_call_id"])
+            return describe(await backend.client().get_batch_call(arguments["batch_call_id"]))
         except ZuduError:
             return None
-        return execute_summary(batch)
 
-    gate = Gate(backend, "execute_batch_call", summarize)
+    return summarize
+
+
+def execute_batch_call_tool(backend: Backend):
+    gate = Gate(backend, "execute_batch_call", summarizing(backend, execute_summary))
 
     async def execute_batch_call(batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
         client = backend.client()
         batch = await client.get_batch_call(batch_call_id)
         payload = {"batch_call_id": batch_call_id}
-        refusal = await gate.refusal(confirmation, confirmation_token, payload_hash(payload), async_value(execute_summary(batch)))
+        refusal = gate.refusal(confirmation, confirmation_token, payload_hash(payload), execute_summary(batch))
         if refusal is not None:
             return results.error(refusal, sandbox=backend.sandbox)
         started = await journaled(backend.journal(), "execute", payload, batch_call_id, lambda: client.execute_batch_call(batch_call_id))
@@ -202,13 +207,6 @@ def execute_batch_call_tool(backend: Backend):
 def execute_summary(batch: BatchCall) -> str:
     count = batch.total or batch.total_task_count or 0
     return f"Start dialing \"{batch.name}\" now: {count} recipients from {batch.from_number} with agent {batch.agent_id} (it is {batch.status})."
-
-
-def async_value(text: str) -> Callable[[], Awaitable[str]]:
-    async def value() -> str:
-        return text
-
-    return value
 
 
 @dataclass
@@ -291,8 +289,7 @@ def update_batch_call_tool(backend: Backend):
             return results.error(results.explain_validation_error(exc, "update_batch_call"))
         payload = {"batch_call_id": batch_call_id, "update": change.request.to_wire()}
         if change.needs_consent:
-            summary = async_value(change_summary(backend, before, change))
-            refusal = await gate.refusal(confirmation, confirmation_token, payload_hash(payload), summary)
+            refusal = gate.refusal(confirmation, confirmation_token, payload_hash(payload), change_summary(backend, before, change))
             if refusal is not None:
                 return results.error(refusal, sandbox=backend.sandbox)
         send = lambda: client.update_batch_call(batch_call_id, change.request)  # noqa: E731
@@ -337,32 +334,29 @@ def hold_batch_call_tool(backend: Backend):
 
 
 def delete_batch_call_tool(backend: Backend):
-    async def summarize(arguments: dict[str, Any]) -> str | None:
-        try:
-            batch = await backend.client().get_batch_call(arguments["batch_call_id"])
-        except ZuduError:
-            return None
-        return delete_summary(batch) if batch.status in ("draft", "completed") else None
-
-    gate = Gate(backend, "delete_batch_call", summarize)
+    gate = Gate(backend, "delete_batch_call", summarizing(backend, lambda batch: delete_summary(batch) if deletable(batch) else None))
 
     async def delete_batch_call(batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
         client = backend.client()
         batch = await client.get_batch_call(batch_call_id)
-        if batch.status not in ("draft", "completed"):
+        if not deletable(batch):
             hint = "hold_batch_call first (it becomes a draft)" if batch.status == "scheduled" else "wait until it completes"
             return results.error(
                 f"{batch_call_id} is {batch.status}; Zudu deletes only draft or completed batches. To delete it, {hint}.",
                 sandbox=backend.sandbox,
             )
         payload = {"batch_call_id": batch_call_id, "delete": True}
-        refusal = await gate.refusal(confirmation, confirmation_token, payload_hash(payload), async_value(delete_summary(batch)))
+        refusal = gate.refusal(confirmation, confirmation_token, payload_hash(payload), delete_summary(batch))
         if refusal is not None:
             return results.error(refusal, sandbox=backend.sandbox)
         await journaled(backend.journal(), "delete", payload, batch_call_id, lambda: client.delete_batch_call(batch_call_id))
         return results.ok(f"Deleted {batch_call_id} \"{batch.name or ''}\" ({batch.status}) permanently.", {"deleted": batch_call_id}, sandbox=backend.sandbox)
 
     return gate.bind(delete_batch_call)
+
+
+def deletable(batch: BatchCall) -> bool:
+    return batch.status in ("draft", "completed")
 
 
 def delete_summary(batch: BatchCall) -> str:
