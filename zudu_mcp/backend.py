@@ -88,30 +88,22 @@ class Backend:
         from zudu_mcp.zudu.client import ZuduClient  # httpx loads on first use, not at start-up
 
         settings = self.settings
+        transport = self._transport
         if settings.sandbox:
-            import httpx
-
             from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, SandboxState, create_app
 
-            self.sandbox_state = SandboxState(clock=lambda: int(self.now().timestamp() * 1000))
-            transport = self._transport or httpx.ASGITransport(app=create_app(self.sandbox_state))
-            return ZuduClient(
-                base_url=SANDBOX_BASE_URL,
-                api_key=SANDBOX_API_KEY,
-                api_secret=SANDBOX_API_SECRET,
-                timeout=settings.timeout_seconds,
-                transport=transport,
-                **self._client_options,
-            )
-        if settings.api_key is None or settings.api_secret is None:
+            if transport is None:
+                import httpx
+
+                self.sandbox_state = SandboxState(clock=lambda: int(self.now().timestamp() * 1000))
+                transport = httpx.ASGITransport(app=create_app(self.sandbox_state))
+            base_url, key, secret = SANDBOX_BASE_URL, SANDBOX_API_KEY, SANDBOX_API_SECRET
+        elif settings.api_key is None or settings.api_secret is None:
             raise CredentialsMissing(MISSING_CREDENTIALS)
+        else:
+            base_url, key, secret = settings.base_url, settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
         return ZuduClient(
-            base_url=settings.base_url,
-            api_key=settings.api_key.get_secret_value(),
-            api_secret=settings.api_secret.get_secret_value(),
-            timeout=settings.timeout_seconds,
-            transport=self._transport,
-            **self._client_options,
+            base_url=base_url, api_key=key, api_secret=secret, timeout=settings.timeout_seconds, transport=transport, **self._client_options
         )
 
     async def aclose(self) -> None:

@@ -144,32 +144,26 @@ class ZuduClient:
             raise UpstreamFailure("Zudu answered, but not with a list.") from None
 
     def _maybe_batch(self, payload: Any) -> BatchCall | None:
+        """Execute and PATCH may answer with the batch or with a bare message."""
         data = unwrap(payload)
-        return BatchCall.model_validate(data) if isinstance(data, dict) and data.get("batch_call_id") else None
+        return self._batch(payload, wrote=True) if isinstance(data, dict) and data.get("batch_call_id") else None
 
     async def _request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, safe_to_repeat: bool = False
     ) -> Any:
         """Sends again only when Zudu provably did not act: never after a write may have been received."""
         wrote = method != "GET" and not safe_to_repeat
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 return await self._send(method, path, json=json, params=params, wrote=wrote)
-            except (RequestNotSent, RateLimited, UpstreamFailure) as exc:
-                last = attempt == MAX_ATTEMPTS
-                if isinstance(exc, RateLimited):
-                    if last or exc.retry_after is None or exc.retry_after > MAX_RETRY_AFTER_SECONDS:
-                        raise
-                    delay = exc.retry_after + random.uniform(0, 0.25)
-                elif isinstance(exc, UpstreamFailure) and (wrote or last):
-                    raise  # a failed write may have been applied
-                elif last:
+            except ZuduError as exc:
+                delay = retry_delay(exc, attempt, wrote)
+                if delay is None:
                     raise
-                else:
-                    delay = random.uniform(0.5, 1.5) * 0.2 * 2 ** (attempt - 1)
-                logger.info("%s %s: %s; trying again in %.1f s", method, path, type(exc).__name__, delay)
-                await self._sleep(delay)
-        raise AssertionError("unreachable")
+            logger.info("%s %s failed; trying again in %.1f s", method, path, delay)
+            await self._sleep(delay)
+            attempt += 1
 
     async def _send(self, method: str, path: str, *, json: Any, params: dict[str, Any] | None, wrote: bool) -> Any:
         try:
@@ -254,8 +248,22 @@ class ZuduClient:
         except ValueError:
             raise (OutcomeUnknown if wrote else UpstreamFailure)(
                 "Zudu answered, but not with a batch object"
-                + (": whether the batch was created is unknown; check the batch list before sending again." if wrote else "."),
+                + (": whether the request was applied is unknown; check the batch list before sending it again." if wrote else "."),
             ) from None
+
+
+def retry_delay(error: ZuduError, attempt: int, wrote: bool) -> float | None:
+    """How long to wait before sending again, or None. Only when Zudu provably did not act: the
+    request never left, Zudu said when to come back, or it was a read."""
+    if attempt >= MAX_ATTEMPTS:
+        return None
+    if isinstance(error, RateLimited):
+        if error.retry_after is None or error.retry_after > MAX_RETRY_AFTER_SECONDS:
+            return None
+        return error.retry_after + random.uniform(0, 0.25)
+    if isinstance(error, RequestNotSent) or (isinstance(error, UpstreamFailure) and not wrote):
+        return random.uniform(0.5, 1.5) * 0.2 * 2 ** (attempt - 1)  # jittered backoff: 0.2 s, 0.4 s
+    return None
 
 
 def _seconds(header: str | None) -> float | None:
