@@ -86,16 +86,7 @@ async def create_once(
         entry = journal.record_intent("create", body, request.name, lease_seconds=lease_seconds)
         if entry is not None:
             break  # another request won the race to send it: wait for that one instead
-    try:
-        batch = await client.create_batch_call(request)
-    except ZuduError as exc:
-        journal.record_outcome(entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
-        raise
-    except BaseException:  # cancelled mid-request, or worse: Zudu may have acted
-        journal.record_outcome(entry, "unknown", error="interrupted")
-        raise
-    journal.record_outcome(entry, "ok", batch_call_id=batch.batch_call_id, status=batch.status)
-    return Created(batch)
+    return Created(await send_recorded(journal, entry, lambda: client.create_batch_call(request)))
 
 
 async def find_existing(client: ZuduClient, previous: Entry, request: CreateBatchCallRequest) -> BatchCall | None:
@@ -122,12 +113,17 @@ async def journaled(journal: Journal, kind: str, payload: dict, target: str, sen
     """Execute, update, delete: recorded before and after, like a create (they are not deduplicated)."""
     entry = journal.record_intent(kind, payload, target)
     assert entry is not None  # only creates are kept to one in flight
+    return await send_recorded(journal, entry, send, target)
+
+
+async def send_recorded(journal: Journal, entry: int, send: Callable[[], Awaitable[BatchCall | None]], target: str | None = None):
+    """Sends, then records what came back: ok, failed (Zudu provably did not act) or unknown (it may have)."""
     try:
         result = await send()
     except ZuduError as exc:
         journal.record_outcome(entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
         raise
-    except BaseException:
+    except BaseException:  # cancelled mid-request, or worse: Zudu may have acted
         journal.record_outcome(entry, "unknown", error="interrupted")
         raise
     journal.record_outcome(entry, "ok", batch_call_id=result.batch_call_id if result else target, status=result.status if result else None)
