@@ -41,21 +41,21 @@ class Plan:
     region: str | None
     region_source: str
     resolution: Resolution | None
+    digest: str = ""  # what a confirmation binds: the exact body of every part, in order
 
     def request(self, index: int) -> CreateBatchCallRequest:
         name, tasks = self.parts[index]
         return CreateBatchCallRequest.model_validate(self.fields | {"name": name, "tasks": tasks})
 
-    def digest(self) -> str:
-        """What a confirmation binds: the exact body of every part, in order."""
-        return payload_hash([payload_hash(self.request(i).to_wire()) for i in range(len(self.parts))])
-
 
 CAMPAIGN_FIELDS = ("from_number", "name", "agent_id", "retry_config", "quiet_hours", "retry_rules", "send_now", "timezone",
                    "trigger_timestamp", "status", "organization_id")
+
+
 def build_plan(backend: Backend, arguments: dict[str, Any]) -> Plan:
     """Every check, before anything is sent: time, recipients, and the request of each part."""
     from zudu_mcp.recipients.prepare import split_parts
+
     fields = {key: arguments[key] for key in CAMPAIGN_FIELDS}
     schedule = arguments["schedule"]
     resolution = None
@@ -86,8 +86,8 @@ def build_plan(backend: Backend, arguments: dict[str, Any]) -> Plan:
     if not prepared.tasks:
         raise Refusal("no usable recipient in the list.\n" + "\n".join(describe_recipients(prepared, source, region, region_source)))
     plan = Plan(fields, split_parts(fields["name"], prepared.tasks), prepared, source, region, region_source, resolution)
-    for index in range(len(plan.parts)):
-        plan.request(index)  # every part is valid before the first is sent
+    # Building each part's request validates it before the first is sent; its hash is kept, not the request.
+    plan.digest = payload_hash([payload_hash(plan.request(index).to_wire()) for index in range(len(plan.parts))])
     return plan
 
 

@@ -104,7 +104,7 @@ def create_batch_call_tool(backend: Backend):
         if isinstance(plan, CallToolResult):
             return plan
         client = backend.client()  # missing credentials are said before anything else
-        refusal = gate.refusal(confirmation, confirmation_token, plan.digest())
+        refusal = gate.refusal(confirmation, confirmation_token, plan.digest)
         if refusal is not None:
             return results.error(refusal, sandbox=backend.sandbox)
 
@@ -145,7 +145,7 @@ def preview_batch_call_tool(backend: Backend):
         if isinstance(plan, CallToolResult):
             return plan
         summary = await campaign_summary(plan, backend)
-        token, expires = backend.tokens().issue("create_batch_call", plan.digest())
+        token, expires = backend.tokens().issue("create_batch_call", plan.digest)
         policy = backend.settings.mcp_confirm
         lines = ["Read this to the person and ask for a clear yes:", summary, ""]
         if plan.resolution is not None and isinstance(plan.resolution.result, ScheduledTime):
