@@ -147,3 +147,10 @@ async def test_tokens_work_across_workers_and_the_token_file(tmp_path) -> None:
         emulator.terminate()
         process.wait(timeout=15)
         emulator.wait(timeout=15)
+
+
+def test_an_unreadable_token_file_stops_start_up_with_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_AUTH_TOKEN_FILE": str(tmp_path / "missing")}
+    done = subprocess.run([sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(free_port()), "--sandbox"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "ZUDU_MCP_AUTH_TOKEN_FILE" in done.stderr and "Traceback" not in done.stderr

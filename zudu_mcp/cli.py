@@ -113,12 +113,14 @@ def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from zudu_mcp.http import OPTIONS_VARIABLE, check_exposure, create_http_app
+    from zudu_mcp.http import OPTIONS_VARIABLE, check_exposure
+    from zudu_mcp.server import published_specs
 
     try:
+        published_specs(settings)  # an unknown --tools name or an unreadable token file fails here, not in every worker
+        settings.auth_token()
         refusal = check_exposure(settings, args.host, args.insecure_no_auth)
-        create_http_app(settings, host=args.host, port=args.port)  # fails here, once, on a bad configuration
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         refusal = str(exc)
     if refusal:
         sys.stderr.write(f"zudu-mcp: {refusal}\n")

@@ -118,7 +118,10 @@ class Settings(BaseSettings):
         if self.mcp_auth_token is not None:
             return self.mcp_auth_token.get_secret_value()
         if self.mcp_auth_token_file:
-            token = Path(self.mcp_auth_token_file).expanduser().read_text().strip()
+            try:
+                token = Path(self.mcp_auth_token_file).expanduser().read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"ZUDU_MCP_AUTH_TOKEN_FILE {self.mcp_auth_token_file} cannot be read ({exc.strerror})") from None
             if not token:
                 raise ValueError(f"ZUDU_MCP_AUTH_TOKEN_FILE {self.mcp_auth_token_file} is empty")
             return token
