@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,7 @@ class Settings(BaseSettings):
     def _iana_zone(cls, value: str | None) -> str | None:
         from zudu_mcp.zudu.models import check_timezone
 
-        if value is None:
-            return None
-        try:
-            return check_timezone(value)
-        except ValueError as exc:
-            raise ValueError(f"ZUDU_DEFAULT_TIMEZONE: {exc}") from None
+        return checked("ZUDU_DEFAULT_TIMEZONE", check_timezone, value)
 
     @field_validator("date_order")
     @classmethod
@@ -79,14 +75,9 @@ class Settings(BaseSettings):
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from zudu_mcp.recipients.phones import InvalidNumber, valid_region
+        from zudu_mcp.recipients.phones import valid_region  # lazy: phone metadata is large
 
-        try:
-            return valid_region(value)
-        except InvalidNumber as exc:
-            raise ValueError(f"ZUDU_DEFAULT_REGION: {exc}") from None
+        return checked("ZUDU_DEFAULT_REGION", valid_region, value)
 
     @field_validator("calling_window")
     @classmethod
@@ -175,6 +166,16 @@ class Settings(BaseSettings):
             "ZUDU_MCP_STATE_DIR": "(in memory: sandbox)" if self.sandbox else str(self.state_dir),
             "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
         }
+
+
+def checked(variable: str, check: Callable[[str], str], value: str | None) -> str | None:
+    """Runs a domain check on a setting, naming the variable in its message."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except ValueError as exc:  # InvalidNumber is one too
+        raise ValueError(f"{variable}: {exc}") from None
 
 
 def mask(secret: SecretStr | None) -> str:
