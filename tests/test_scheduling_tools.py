@@ -149,3 +149,12 @@ def test_start_up_does_not_load_dateparser() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["False", "False"], done.stdout + done.stderr
+
+
+def test_start_up_does_not_load_phone_metadata_or_a_database() -> None:
+    probe = (
+        "import sys; from zudu_mcp.config import Settings; from zudu_mcp.server import create_server; create_server(Settings())\n"
+        "print(sorted(m for m in ('phonenumbers', 'sqlite3', 'openpyxl', 'psycopg', 'platformdirs') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

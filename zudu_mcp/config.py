@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        from zudu_mcp.recipients.phones import valid_region  # lazy: phone metadata is large
+        if value is None:
+            return None  # phone metadata is large: loaded only when a region is set
+        from zudu_mcp.recipients.phones import valid_region
 
         return checked("ZUDU_DEFAULT_REGION", valid_region, value)
 
