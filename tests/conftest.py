@@ -42,6 +42,7 @@ class Reply:
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
     acts: bool = False  # the double creates the batch first, then answers like this (a lost answer)
+    acts_late: bool = False  # the double creates the batch only after its delay (Zudu still working when the client gave up)
 
 
 class ZuduDouble:
@@ -50,6 +51,7 @@ class ZuduDouble:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.replies: list[Reply] = []
+        self.script_discovery = False  # client tests script agent/number answers too
         self.batches: list[dict[str, Any]] = []  # what this fake Zudu has created
         self.clock_ms: Callable[[], int] = lambda: int(SEED_NOW.timestamp() * 1000)  # Zudu's own clock
         self.default: Callable[[Recorded], Reply] = self.behave_like_zudu
@@ -73,11 +75,17 @@ class ZuduDouble:
                     json.loads(raw) if raw else None,
                 )
                 double.requests.append(recorded)
-                reply = double.replies.pop(0) if double.replies else double.default(recorded)
+                discovery = recorded.method == "GET" and recorded.path.startswith("/api/") and not double.script_discovery
+                if discovery:  # agents and numbers are looked up while planning: scripted replies are for the rest
+                    reply = double.behave_like_zudu(recorded)
+                else:
+                    reply = double.replies.pop(0) if double.replies else double.default(recorded)
                 if reply.acts:
                     double.behave_like_zudu(recorded)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.acts_late:
+                    double.behave_like_zudu(recorded)
                 if reply.drop:
                     self.close_connection = True
                     self.connection.close()
@@ -109,11 +117,20 @@ class ZuduDouble:
         self.httpd.server_close()
 
     @property
+    def calls(self) -> list[Recorded]:
+        """The requests that are not discovery look-ups (agents, numbers)."""
+        return [r for r in self.requests if not (r.method == "GET" and r.path.startswith("/api/"))]
+
+    @property
     def creates(self) -> list[Recorded]:
         return [r for r in self.requests if (r.method, r.path) == ("POST", "/batch-call")]
 
     def behave_like_zudu(self, request: Recorded) -> Reply:
-        """Just enough of Zudu to create, find and list batches."""
+        """Just enough of Zudu to create, find and list batches, and name its agents and numbers."""
+        if request.path == "/api/agents":
+            return Reply(200, {"status": "success", "data": {"agents": [{"agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e", "name": "Sales-Renewals"}]}})
+        if request.path.startswith("/api/phone-numbers"):
+            return Reply(200, {"status": "success", "data": {"phone_numbers": [{"phone_number": "+918035315547"}]}})
         if (request.method, request.path) == ("POST", "/batch-call"):
             batch = created_batch(request.body, len(self.batches)) | {"created_timestamp": self.clock_ms()}
             self.batches.append(batch)

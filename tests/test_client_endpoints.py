@@ -30,6 +30,7 @@ def client_for(double: ZuduDouble) -> ZuduClient:
 
 async def call(double: ZuduDouble, reply: Any, shape: str, method: str, *args: Any, **kwargs: Any):
     double.replies.append(Reply(200, shaped(reply, shape)))
+    double.script_discovery = True
     client = client_for(double)
     try:
         result = await getattr(client, method)(*args, **kwargs)

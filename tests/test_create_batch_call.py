@@ -26,7 +26,7 @@ async def test_seed_example_reaches_the_wire_exactly(zudu_double: ZuduDouble, mo
     async with Client(live_server(zudu_double), mode=mode) as client:
         result = await client.call_tool("create_batch_call", seed_arguments())
     assert not result.is_error, text_of(result)
-    [request] = zudu_double.requests
+    [request] = zudu_double.calls
     assert (request.method, request.path) == ("POST", "/batch-call")
     assert request.body == SEED_BODY
     assert json.dumps(request.body, sort_keys=True) == json.dumps(SEED_BODY, sort_keys=True)  # types too
@@ -72,14 +72,13 @@ def broken(path: str, value: object) -> dict:
 
 RULES = [
     ("from_number not E.164", broken("from_number", "08035315547"), "from_number", "E.164"),
-    ("from_number missing", broken("from_number", None), "from_number", "required"),
-    ("no valid number", broken("tasks", [{"to_number": "12345"}]), "line 1: '12345'", "not a valid phone number for region IN"),
+    ("no valid number", broken("tasks", [{"to_number": "12345"}]), "line 1 «12345»", "not a valid phone number for region IN"),
     ("name too long", broken("name", "x" * 256), "name", "255"),
-    ("name empty", broken("name", ""), "name", "at least 1"),
-    ("agent_id format", broken("agent_id", "agent_42"), "agent_id", "agent_' followed by a UUID"),
-    ("no tasks", broken("tasks", []), "tasks", "at least 1"),
+    ("name empty", broken("name", ""), "name", "is required"),
+    ("agent_id neither id nor name", broken("agent_id", "agent_42"), "agent_id «agent_42»", "no agent has exactly that name"),
+    ("no tasks", broken("tasks", []), "tasks", "exactly one of"),
     ("variables over 5 KB", broken("tasks", [{"to_number": "+919600011957", "dynamic_variables": {"notes": "x" * 5200}}]), "line 1", "at most 5120"),
-    ("from_number among recipients", broken("tasks", [{"to_number": "+918035315547"}]), "line 1", "is the caller number (from_number)"),
+    ("from_number among recipients", broken("tasks", [{"to_number": "+918035315547"}]), "line 1", "the caller number (from_number)"),
     ("two recipient sources", broken("recipients_csv", "phone\n+919600011957"), "exactly one of tasks, recipients_csv or recipients_file", "(got tasks, recipients_csv)"),
     ("bad region", broken("default_region", "XX"), "default_region", "not a region code"),
     ("no trigger and not send_now", broken("trigger_timestamp", None), "trigger_timestamp", "missing"),
@@ -114,7 +113,7 @@ async def test_each_documented_rule_is_refused_before_sending(
     assert field in text and fix in text, text
     assert "nothing was sent" in text
     assert "Traceback" not in text and "errors.pydantic.dev" not in text
-    assert zudu_double.requests == []
+    assert zudu_double.calls == []
 
 
 UPSTREAM = [
@@ -125,8 +124,8 @@ UPSTREAM = [
     ("non-JSON body", Reply(200, "<html>gateway</html>"), "not JSON"),
     ("timeout", Reply(200, {}, delay=1.5), "did not answer within 0.5 s after the request was sent"),
     ("connection dropped", Reply(drop=True), "may have been received"),
-    ("429 without Retry-After", Reply(429, {"status": "error", "error": "slow down"}), "wait a minute and try again"),
-    ("429 asking for too long", Reply(429, {"status": "error", "error": "slow down"}, headers={"Retry-After": "120"}), "try again in 120 s"),
+    ("429 without Retry-After", Reply(429, {"status": "error", "error": "slow down"}), "may have been applied"),
+    ("429 asking for too long", Reply(429, {"status": "error", "error": "slow down"}, headers={"Retry-After": "120"}), "may have been applied"),
 ]
 
 
@@ -183,7 +182,7 @@ async def test_draft_needs_no_time_and_says_it_dials_nobody(zudu_double: ZuduDou
     async with Client(live_server(zudu_double), mode=mode) as client:
         result = await client.call_tool("create_batch_call", arguments)
     assert not result.is_error, text_of(result)
-    assert zudu_double.requests[0].body["status"] == "draft"
+    assert zudu_double.calls[0].body["status"] == "draft"
     assert "draft" in text_of(result) and "dials nobody" in text_of(result)
 
 
@@ -194,4 +193,4 @@ async def test_nested_arguments_sent_as_json_strings_still_work(zudu_double: Zud
     async with Client(live_server(zudu_double), mode=mode) as client:
         result = await client.call_tool("create_batch_call", arguments)
     assert not result.is_error, text_of(result)
-    assert zudu_double.requests[0].body == SEED_BODY
+    assert zudu_double.calls[0].body == SEED_BODY

@@ -100,7 +100,7 @@ async def test_execute_a_draft_then_refusal_once_completed(sandbox, clock: Manua
         assert not started.is_error and "Started:" in text_of(started) and ": sent" in text_of(started)
         clock.advance(hours=1)
         again = await call(client, "execute_batch_call", batch_call_id=batch_id)
-    assert again.is_error and "Cannot execute batch call with status COMPLETED" in text_of(again)
+    assert again.is_error and "is completed: only a draft or scheduled batch can be started" in text_of(again)
 
 
 async def test_reschedule_from_what_the_person_said(sandbox, mode: str) -> None:
@@ -159,7 +159,7 @@ async def test_unsafe_ids_never_reach_a_url(zudu_double: ZuduDouble, tool: str, 
     async with Client(live_server(zudu_double), mode="legacy") as client:
         result = await client.call_tool(tool, {"batch_call_id": bad_id, "name": "x"})
     assert result.is_error and "batch_call_id" in text_of(result) and "is not a batch call id" in text_of(result)
-    assert zudu_double.requests == []
+    assert zudu_double.calls == []
 
 
 async def test_batch_resource_and_planning_prompt(sandbox, mode: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from zudu_mcp.config import Settings
 from zudu_mcp.server import create_server
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
@@ -68,7 +69,10 @@ async def test_create_batch_call_is_marked_as_dialing_people() -> None:
         "idempotentHint": False,
         "openWorldHint": True,
     }
-    assert set(create["inputSchema"]["required"]) == {"name", "agent_id", "from_number"}
+    assert {"name", "agent_id", "tasks", "schedule", "quiet_hours"} <= set(create["inputSchema"]["properties"])  # unattended: one call
+    async with Client(create_server(Settings(mcp_confirm="token")), mode="legacy") as client:
+        [confirm] = [t for t in (await client.list_tools()).tools if t.name == "create_batch_call"]
+    assert set(confirm.input_schema["properties"]) == {"confirmation_token", "allow_duplicate", "resend_unconfirmed"}  # the plan holds the rest
 
 
 async def test_server_instructions_reach_the_client(mode: str) -> None:

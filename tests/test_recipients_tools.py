@@ -43,7 +43,7 @@ async def test_a_2500_row_file_becomes_three_batches_on_the_wire(zudu_double: Zu
     async with Client(server(zudu_double, mcp_file_roots=str(tmp_path)), mode=mode) as client:
         result = await client.call_tool("create_batch_call", arguments(recipients_file="customers.csv"), progress_callback=on_progress)
     assert not result.is_error, text_of(result)
-    bodies = [request.body for request in zudu_double.requests]
+    bodies = [request.body for request in zudu_double.calls]
     assert [len(body["tasks"]) for body in bodies] == [1000, 1000, 500]
     assert [body["name"] for body in bodies] == [f"new_batch_call_docs (part {i} of 3)" for i in (1, 2, 3)]
     assert bodies[0]["tasks"][0] == {"to_number": "+919600000000", "dynamic_variables": {"Customer Name": "Person 0", "order_ID": "5000000"}}
@@ -63,7 +63,7 @@ async def test_files_outside_the_roots_are_refused_and_nothing_is_sent(zudu_doub
     async with Client(server(zudu_double, mcp_file_roots=str(allowed)), mode="legacy") as client:
         result = await client.call_tool("create_batch_call", arguments(recipients_file=path.format(outside=tmp_path)))
     assert result.is_error and "outside the folders this server may read" in text_of(result) and "ZUDU_MCP_FILE_ROOTS" in text_of(result)
-    assert zudu_double.requests == []
+    assert zudu_double.calls == []
 
 
 async def test_file_input_is_off_by_default(zudu_double: ZuduDouble, tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ async def test_file_input_is_off_by_default(zudu_double: ZuduDouble, tmp_path: P
     async with Client(server(zudu_double), mode="legacy") as client:
         result = await client.call_tool("create_batch_call", arguments(recipients_file=str(tmp_path / "c.csv")))
     assert result.is_error and "Reading call lists from files is off" in text_of(result) and "--file-root" in text_of(result)
-    assert zudu_double.requests == []
+    assert zudu_double.calls == []
 
 
 async def test_a_failed_part_leaves_the_others_and_says_which_exist(zudu_double: ZuduDouble, tmp_path: Path) -> None:
@@ -81,9 +81,10 @@ async def test_a_failed_part_leaves_the_others_and_says_which_exist(zudu_double:
     async with Client(server(zudu_double, mcp_file_roots=str(tmp_path)), mode="legacy") as client:
         result = await client.call_tool("create_batch_call", arguments(recipients_file="c.csv"))
     text = text_of(result)
-    assert result.is_error and len(zudu_double.requests) == 2
-    assert "part 1: batch_call_part1 \"p1\" exists" in text and "part 2: Zudu rejected the request (HTTP 400): Agent is busy" in text
-    assert "parts 3 to 3: not sent" in text
+    assert result.is_error and len(zudu_double.calls) == 2
+    assert "part 1 «new_batch_call_docs (part 1 of 3)»: created (batch_call_part1)" in text, text
+    assert "part 2 «new_batch_call_docs (part 2 of 3)»: failed: Zudu rejected the request (HTTP 400): «Agent is busy»" in text
+    assert "part 3 «new_batch_call_docs (part 3 of 3)»: not sent" in text
 
 
 async def test_csv_text_with_messy_rows_reports_each_problem(zudu_double: ZuduDouble, mode: str) -> None:
@@ -92,10 +93,10 @@ async def test_csv_text_with_messy_rows_reports_each_problem(zudu_double: ZuduDo
         result = await client.call_tool("create_batch_call", arguments(recipients_csv=csv_text))
     text = text_of(result)
     assert not result.is_error, text
-    assert zudu_double.requests[0].body["tasks"] == [{"to_number": "+919600011957", "dynamic_variables": {"name": "A"}}]
-    assert "1 recipients kept, 1 rows refused, 1 duplicates dropped" in text
-    assert "line 3: '+91 96000 11957': same number as line 2" in text and "line 4: '12345'" in text
-    assert "1 numbers without a country code were read as IN (the region of from_number)" in text
+    assert zudu_double.calls[0].body["tasks"] == [{"to_number": "+919600011957", "dynamic_variables": {"name": "A"}}]
+    assert "2 rows of the CSV not called (1 refused, 1 duplicates)" in text, text
+    assert "line 3 «+91 96000 11957» (same number as line 2)" in text and "line 4 «12345»" in text
+    assert "1 number without a country code read as IN (the region of from_number)" in text
 
 
 async def test_recipients_called_at_night_are_warned_about(zudu_double: ZuduDouble, mode: str) -> None:

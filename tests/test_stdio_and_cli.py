@@ -21,18 +21,19 @@ def server_process(*args: str, env: dict[str, str] | None = None) -> StdioServer
     return StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", *args], env=env)
 
 
-async def test_stdio_sandbox_session(mode: str) -> None:
-    """With the default consent policy: a create without confirmation is refused; preview, then create with the token."""
+async def test_stdio_sandbox_session(mode: str, tmp_path) -> None:
+    """With the default consent policy: a create without confirmation answers with the plan; then the token sends it."""
     arguments = seed_request_for_tomorrow(datetime.now(UTC))
-    async with Client(server_process("--sandbox"), mode=mode, read_timeout_seconds=30) as client:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_STATE_DIR": str(tmp_path)}
+    async with Client(server_process("--sandbox", env=env), mode=mode, read_timeout_seconds=30) as client:
         tools = await client.list_tools()
         assert "create_batch_call" in [tool.name for tool in tools.tools]
         unconfirmed = await client.call_tool("create_batch_call", arguments)
-        assert unconfirmed.is_error and "Call preview_batch_call" in text_of(unconfirmed)
+        assert not unconfirmed.is_error and unconfirmed.structured_content["needs_confirmation"], text_of(unconfirmed)
         preview = await client.call_tool("preview_batch_call", arguments)
-        assert "2 calls from +91 80 3531 5547 with agent Sales-Renewals" in text_of(preview)
+        assert "2 calls from +91 80 3531 5547 with agent «Sales-Renewals»" in text_of(preview)
         token = preview.structured_content["confirmation_token"]
-        result = await client.call_tool("create_batch_call", arguments | {"confirmation_token": token})
+        result = await client.call_tool("create_batch_call", {"confirmation_token": token})
     assert not result.is_error, text_of(result)
     assert text_of(result).startswith("SANDBOX:")
     assert "Batch call created: batch_call_" in text_of(result)

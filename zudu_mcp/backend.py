@@ -14,7 +14,6 @@ from zudu_mcp.config import Settings
 from zudu_mcp.zudu.errors import CredentialsMissing
 
 if TYPE_CHECKING:
-    from zudu_mcp.consent import ConfirmationTokens
     from zudu_mcp.journal import Journal
     from zudu_mcp.sandbox import SandboxState
     from zudu_mcp.zudu.client import ZuduClient
@@ -43,7 +42,6 @@ class Backend:
         self._client_options = {"sleep": sleep} if sleep is not None else {}  # and a fast sleep for retries
         self._client: ZuduClient | None = None
         self._journal: Journal | None = None
-        self._tokens: ConfirmationTokens | None = None
         self.sandbox_state: SandboxState | None = None
 
     @property
@@ -66,23 +64,14 @@ class Backend:
             from zudu_mcp.journal import Journal
 
             settings = self.settings
-            if settings.sandbox:
-                path, account = ":memory:", "sandbox"
+            if settings.sandbox:  # its own file: a sandbox rehearsal never touches live state
+                path, account = settings.state_dir / "sandbox" / "journal.sqlite3", "sandbox"
             else:
                 path = settings.mcp_journal_url.get_secret_value() if settings.mcp_journal_url else settings.state_dir / "journal.sqlite3"
                 key = settings.api_key.get_secret_value() if settings.api_key else ""
                 account = hashlib.sha256(f"{settings.base_url}|{key}".encode()).hexdigest()[:16]  # never the key itself
             self._journal = Journal(path, account=account, clock=lambda: self.now().timestamp())
         return self._journal
-
-    def tokens(self) -> ConfirmationTokens:
-        if self._tokens is None:
-            from zudu_mcp.consent import ConfirmationTokens, load_or_create_secret
-
-            settings = self.settings  # one key per state directory, sandbox too: every worker must accept the others' tokens
-            secret = load_or_create_secret(settings.state_dir / "confirm.key")
-            self._tokens = ConfirmationTokens(secret, ttl_seconds=settings.mcp_confirm_ttl_seconds, clock=lambda: self.now().timestamp())
-        return self._tokens
 
     def _open(self) -> ZuduClient:
         from zudu_mcp.zudu.client import ZuduClient  # httpx loads on first use, not at start-up

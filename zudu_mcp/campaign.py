@@ -1,149 +1,89 @@
-"""A campaign as it will be sent: every check done, the time resolved, the list read, split into parts.
+"""A campaign as the person asked for it: the one model of create's arguments.
 
-Nothing here talks MCP or Zudu: a plan is built from plain arguments and the settings, so the
-preview, the create and the consent question all see exactly the same thing.
+The tools' signatures, the plan's input and the docs all come from `Campaign`; the wire model
+(`zudu.models.CreateBatchCallRequest`) stays Zudu's own. Adding a Zudu field means adding it
+here and there, nothing else. Strict agent stacks send every argument, the absent ones as null
+(or "" for text): both mean "not given".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import json
+from typing import Annotated, Any
 
-from zudu_mcp.backend import Backend
-from zudu_mcp.journal import payload_hash
-from zudu_mcp.scheduling import ScheduledTime
-from zudu_mcp.scheduling.defaults import Resolution, resolve
-from zudu_mcp.scheduling.instants import describe_instant
-from zudu_mcp.zudu.models import CreateBatchCallRequest, check_send_rule
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-if TYPE_CHECKING:
-    from zudu_mcp.recipients.prepare import PreparedList
-    from zudu_mcp.recipients.sources import Row
+from zudu_mcp.zudu.models import MAX_NAME_LENGTH, BatchStatus, QuietHours, RetryConfig, RetryRule, TimeZoneName
+
+VariableValue = str | int | float | bool
 
 
-class Refusal(Exception):
-    """Stops a create before anything is sent; the message says what to send instead."""
-
-
-@dataclass
-class Plan:
-    """What will be sent: one request per part of at most 1000 recipients, and how the list was read.
-
-    Requests are built when sent (every part was validated already): 100 validated parts of a
-    100,000-row list held at once would double the memory a campaign needs.
-    """
-
-    fields: dict[str, Any]
-    parts: list[tuple[str, list[dict[str, Any]]]]
-    recipients: PreparedList
-    source: str
-    region: str | None
-    region_source: str
-    resolution: Resolution | None
-    digest: str = ""  # what a confirmation binds: the exact body of every part, in order
-
-    def request(self, index: int) -> CreateBatchCallRequest:
-        name, tasks = self.parts[index]
-        return CreateBatchCallRequest.model_validate(self.fields | {"name": name, "tasks": tasks})
-
-
-CAMPAIGN_FIELDS = ("from_number", "name", "agent_id", "retry_config", "quiet_hours", "retry_rules", "send_now", "timezone",
-                   "trigger_timestamp", "status", "organization_id")
-
-
-def build_plan(backend: Backend, arguments: dict[str, Any]) -> Plan:
-    """Every check, before anything is sent: time, recipients, and the request of each part."""
-    from zudu_mcp.recipients.prepare import split_parts
-
-    fields = {key: arguments[key] for key in CAMPAIGN_FIELDS}
-    schedule = arguments["schedule"]
-    resolution = None
-    if schedule is not None:
-        if fields["trigger_timestamp"] is not None or fields["send_now"]:
-            other = "trigger_timestamp" if fields["trigger_timestamp"] is not None else "send_now"
-            raise Refusal(f"schedule and {other} both say when to call. Send only one of them.")
-        resolution = resolve(schedule, fields["timezone"], None, backend)
-        if not isinstance(resolution.result, ScheduledTime):
-            raise Refusal("\n".join(resolution.result.explain()))
-        fields["trigger_timestamp"] = resolution.result.unix_ms
-        fields["timezone"] = fields["timezone"] or resolution.timezone.value
-    try:
-        check_send_rule(fields["send_now"], fields["trigger_timestamp"], fields["status"])
-    except ValueError as exc:  # checked before a large list is read
-        raise Refusal(str(exc)) from None
-    now = backend.now()
-    trigger = fields["trigger_timestamp"]
-    if trigger is not None and trigger <= now.timestamp() * 1000:
-        when = describe_instant(trigger, fields["timezone"] or "UTC", now)
-        raise Refusal(f"trigger_timestamp is in the past ({when.local}, {when.relative}). Send a future time in Unix milliseconds.")
-    sources = {key: arguments[key] for key in ("tasks", "recipients_csv", "recipients_file")}
-    given = [key for key, value in sources.items() if value is not None]
-    if len(given) != 1:
-        raise Refusal("send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(given)})." if given else "."))
-    region, region_source = choose_region(arguments["default_region"], fields["from_number"], backend)
-    prepared, source = read_recipients(given[0], sources[given[0]], arguments["phone_column"], fields["from_number"], region, backend)
-    if not prepared.tasks:
-        raise Refusal("no usable recipient in the list.\n" + "\n".join(describe_recipients(prepared, source, region, region_source)))
-    plan = Plan(fields, split_parts(fields["name"], prepared.tasks), prepared, source, region, region_source, resolution)
-    # Building each part's request validates it before the first is sent; its hash is kept, not the request.
-    plan.digest = payload_hash([payload_hash(plan.request(index).to_wire()) for index in range(len(plan.parts))])
-    return plan
-
-
-def choose_region(given: str | None, from_number: str, backend: Backend) -> tuple[str | None, str]:
-    from zudu_mcp.recipients.phones import InvalidNumber, region_of, valid_region  # lazy: phone metadata is large
-
-    if given:
+def variables_in_any_shape(value: Any) -> Any:
+    """An object, the same object as JSON text, or a list of {name, value}: agent stacks send all three."""
+    if value in (None, "", [], {}):
+        return None
+    if isinstance(value, str):
         try:
-            return valid_region(given), "given"
-        except InvalidNumber as exc:
-            raise Refusal(f"default_region: {exc}") from None
-    if backend.settings.default_region:
-        return backend.settings.default_region, "ZUDU_DEFAULT_REGION"
-    return region_of(from_number), "the region of from_number"
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("dynamic_variables must be an object such as {\"name\": \"Aswathi\"} (or that object as JSON text)") from None
+    if isinstance(value, list):
+        pairs = {}
+        for item in value:
+            if not isinstance(item, dict) or "name" not in item:
+                raise ValueError("dynamic_variables as a list must hold {\"name\": ..., \"value\": ...} items")
+            pairs[str(item["name"])] = item.get("value", "")
+        return pairs
+    return value
 
 
-def read_recipients(
-    kind: str, value: Any, phone_column: str | None, from_number: str, region: str | None, backend: Backend
-) -> tuple[PreparedList, str]:
-    from zudu_mcp.recipients.prepare import prepare_recipients
-    from zudu_mcp.recipients.sources import FileAccess, ListError, read_csv_text, read_file, rows_from_tasks
+class Recipient(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    try:
-        rows: Iterable[Row]
-        if kind == "tasks":
-            rows, source = rows_from_tasks(value), "the inline tasks"
-        elif kind == "recipients_csv":
-            rows, source = read_csv_text(value, phone_column), "the CSV"
-        else:
-            access = FileAccess(backend.settings.file_roots, backend.settings.mcp_max_file_mb * 1_048_576)
-            rows, source = read_file(value, access, phone_column), f"file {value}"
-        return prepare_recipients(rows, from_number=from_number, default_region=region), source
-    except ListError as exc:
-        raise Refusal(str(exc)) from None
-    except (OSError, UnicodeError, ValueError) as exc:
-        raise Refusal(f"could not read {kind}: {exc}") from None
+    to_number: str = Field(max_length=64, description="Phone number, E.164 ('+919600011957') or national, read with default_region.")
+    dynamic_variables: Annotated[dict[str, VariableValue] | None, BeforeValidator(variables_in_any_shape)] = Field(
+        default=None, description="Values for the agent, e.g. {'name': 'Aswathi'}; sent as text, ≤ 5 KB."
+    )
 
 
+class Campaign(BaseModel):
+    """What the person asked for, before anything is resolved, read or checked against Zudu."""
 
-MAX_LISTED_PROBLEMS = 10
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH, description="Campaign name (≤ 255). Over 1000 recipients: '<name> (part i of n)'.")
+    agent_id: str | None = Field(default=None, max_length=200, description="Voice agent: its id (agent_...) or its exact name (list_agents).")
+    from_number: str | None = Field(default=None, max_length=64, description="Caller id in E.164 (list_phone_numbers); may be left out when the organization has one number.")
+    tasks: list[Recipient] | None = Field(default=None, description="Recipients inline, for short lists; use recipients_csv or recipients_file for long ones.")
+    recipients_csv: str | None = Field(default=None, max_length=20_000_000, description="CSV text with a header row: a phone column; other columns become variables.")
+    recipients_file: str | None = Field(default=None, max_length=4096, description="Path of a .csv/.json/.jsonl/.xlsx list in the operator's allowed folders.")
+    phone_column: str | None = Field(default=None, max_length=255, description="The phone column's name, when not detected.")
+    default_region: str | None = Field(default=None, max_length=2, description="Region for numbers without a country code, e.g. 'IN'.")
+    schedule: str | None = Field(default=None, max_length=500, description="When, as the person said it ('tomorrow at 10am') or ISO 8601, read in timezone.")
+    trigger_timestamp: int | None = Field(default=None, description="When, as Unix milliseconds (instead of schedule).")
+    send_now: bool | None = Field(default=None, description="true: dial as soon as it is created.")
+    timezone: TimeZoneName | None = Field(default=None, description="IANA zone of the campaign, e.g. 'Asia/Kolkata'.")
+    quiet_hours: QuietHours | None = Field(default=None, description="Daily window with no calls, e.g. 22:00-08:00 in a zone.")
+    retry_config: RetryConfig | None = Field(default=None, description="e.g. {enabled: true, max_attempts: 3}.")
+    retry_rules: list[RetryRule] | None = Field(default=None, description="Per outcome: retry 'AT' a time or 'AFTER' minutes.")
+    status: BatchStatus | None = Field(default=None, description="'draft' saves without dialing.")
+    organization_id: str | None = Field(default=None, max_length=200, description="Only for multi-organization accounts (org_...).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_not_given(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if not_given(key, value) is False}
+        return data
+
+    def given(self) -> dict[str, Any]:
+        """The arguments as the person gave them, in JSON form: what a plan's identity is computed from."""
+        return self.model_dump(mode="json", exclude_none=True)
 
 
-def describe_recipients(prepared: PreparedList, source: str, region: str | None, region_source: str) -> list[str]:
-    lines = []
-    problems = [*prepared.rejected, *prepared.duplicates]
-    if problems:
-        lines.append(
-            f"From {source}: {len(prepared.tasks)} recipients kept, {len(prepared.rejected)} rows refused, "
-            f"{len(prepared.duplicates)} duplicates dropped:"
-        )
-        for problem in sorted(problems, key=lambda p: p.line)[:MAX_LISTED_PROBLEMS]:
-            lines.append(f"  - line {problem.line}: {problem.value!r}: {problem.reason}")
-        if len(problems) > MAX_LISTED_PROBLEMS:
-            lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (all are in structuredContent.recipients).")
-    if region and prepared.read_with_region:
-        lines.append(f"{prepared.read_with_region} numbers without a country code were read as {region} ({region_source}).")
-    if prepared.converted_columns:
-        lines.append(f"Sent as text: the numbers in {', '.join(sorted(prepared.converted_columns))}.")
-    return lines
+def not_given(key: str, value: Any) -> bool:
+    """null, "" and [] mean "not given"; so does a 0 timestamp (strict clients must send some integer)."""
+    return value is None or value == "" or value == [] or (key == "trigger_timestamp" and value == 0)
+
+
+CAMPAIGN_FIELDS = tuple(Campaign.model_fields)

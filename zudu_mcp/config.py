@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     calling_window: str = Field(default="08:00-21:00", description="Local hours recipients may be called.")
     mcp_confirm: str = Field(default="auto", description="Consent before dialing or deleting: auto, elicit, token, off.")
     mcp_confirm_ttl_seconds: int = Field(default=900, ge=30, le=86400, description="How long a preview's token stays valid.")
+    mcp_settle_seconds: float = Field(default=90, ge=0, le=3600, description="How long after an unanswered create Zudu may still be creating it.")
+    mcp_wait_seconds: float = Field(default=10, ge=0, le=120, description="How long one call waits for another sender or for Zudu to settle.")
     mcp_state_dir: str | None = Field(default=None, description="Where the journal and the token key live.")
     mcp_journal_url: SecretStr | None = Field(default=None, description="postgresql://... to share the journal between hosts.")
     mcp_tools: str = Field(default="", description="Comma-separated allowlist of tools to publish; empty: all.")
@@ -162,10 +164,13 @@ class Settings(BaseSettings):
             "ZUDU_MCP_MAX_FILE_MB": str(self.mcp_max_file_mb),
             "ZUDU_CALLING_WINDOW": self.calling_window,
             "ZUDU_MCP_CONFIRM": self.mcp_confirm,
+            "ZUDU_MCP_CONFIRM_TTL_SECONDS": str(self.mcp_confirm_ttl_seconds),
+            "ZUDU_MCP_SETTLE_SECONDS": f"{self.mcp_settle_seconds:g}",
+            "ZUDU_MCP_WAIT_SECONDS": f"{self.mcp_wait_seconds:g}",
             "ZUDU_MCP_TOOLS": self.mcp_tools or "all",
             "ZUDU_MCP_READ_ONLY": str(self.mcp_read_only).lower(),
             "ZUDU_MCP_AUTH_TOKEN": mask(self.mcp_auth_token) if self.mcp_auth_token else ("from " + self.mcp_auth_token_file if self.mcp_auth_token_file else "not set (HTTP only on loopback)"),
-            "ZUDU_MCP_STATE_DIR": "(in memory: sandbox)" if self.sandbox else str(self.state_dir),
+            "ZUDU_MCP_STATE_DIR": str(self.state_dir) + (" (sandbox files in its sandbox/ folder)" if self.sandbox else ""),
             "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
         }
 

@@ -1,80 +1,59 @@
-"""Consent for actions that dial people or destroy data: confirmation tokens bound to one payload.
+"""Consent: the person approves a stored plan, and its handle is the confirmation token.
 
-A preview issues a token that is an HMAC over (action, canonical payload hash, expiry, nonce).
-The action is allowed only with a token for exactly the same payload, before it expires, once.
+A handle is random (unguessable) and looked up only in this server's own account (sandbox, or
+which API and key), so a plan made under --sandbox can never authorise real calls. What a
+handle allows is decided here from the plan's state and clock, in words the assistant can act on.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
 import secrets
-import time
-from pathlib import Path
+from datetime import datetime
+
+from zudu_mcp.journal import StoredPlan
+from zudu_mcp.refusal import Refusal
+from zudu_mcp.scheduling.instants import describe_instant
 
 POLICIES = ("auto", "elicit", "token", "off")
-PREFIX = "zc1"
+LIVE_PREFIX, SANDBOX_PREFIX = "zp_", "zps_"
 
 
-class TokenProblem(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+def new_handle(sandbox: bool) -> str:
+    return (SANDBOX_PREFIX if sandbox else LIVE_PREFIX) + secrets.token_urlsafe(15)
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """One key per state directory, so every worker sharing it accepts the others' tokens."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-        try:
-            os.link(draft, path)  # atomic, and fails if another worker got there first: theirs wins
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(draft)
-    return path.read_bytes()
+def check_handle(token: str, *, sandbox: bool) -> str:
+    token = token.strip()
+    if token.startswith(SANDBOX_PREFIX) and not sandbox:
+        raise Refusal(
+            "confirmation_token was made by the sandbox (--sandbox), where nothing is real: it cannot authorise real calls. "
+            "Preview the campaign again on this server and confirm its summary with the person.",
+            "sandbox_token",
+        )
+    if token.startswith(LIVE_PREFIX) and sandbox:
+        raise Refusal("confirmation_token was made by a live server, not this sandbox: preview again here.", "live_token")
+    if not token.startswith((LIVE_PREFIX, SANDBOX_PREFIX)) or len(token) > 64:
+        raise Refusal("confirmation_token is not a token this server issued: preview again and use the token it returns.", "invalid_token")
+    return token
 
 
-class ConfirmationTokens:
-    def __init__(self, secret: bytes, *, ttl_seconds: float = 900, clock=time.time):
-        self._secret = secret
-        self.ttl_seconds = ttl_seconds
-        self.clock = clock
-
-    def issue(self, action: str, payload_hash: str) -> tuple[str, float]:
-        expires = self.clock() + self.ttl_seconds
-        body = json.dumps({"a": action, "h": payload_hash[:32], "e": int(expires), "n": secrets.token_hex(6)}, separators=(",", ":"))
-        encoded = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
-        return f"{PREFIX}.{encoded}.{self._sign(encoded)}", expires
-
-    def check(self, token: str, action: str, payload_hash: str) -> str:
-        """The token's nonce when it allows exactly this action on exactly this payload now."""
-        try:
-            prefix, encoded, signature = token.strip().split(".")
-            if prefix != PREFIX or not hmac.compare_digest(signature, self._sign(encoded)):
-                raise ValueError
-            claims = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-        except (ValueError, TypeError):
-            raise TokenProblem("invalid", "confirmation_token is not a token this server issued: preview again and use the token it returns.") from None
-        if claims["a"] != action:
-            raise TokenProblem("wrong_action", f"confirmation_token was issued for {claims['a']}, not {action}: preview this action to get its own token.")
-        if claims["h"] != payload_hash[:32]:
-            raise TokenProblem(
-                "wrong_payload",
-                "confirmation_token was issued for different arguments than these (recipients, time or settings changed "
-                "since the preview): preview again with exactly these arguments and read the new summary to the person.",
-            )
-        if self.clock() > claims["e"]:
-            raise TokenProblem("expired", "confirmation_token has expired: preview again and confirm the new summary with the person.")
-        return str(claims["n"])
-
-    def _sign(self, encoded: str) -> str:
-        digest = hmac.new(self._secret, encoded.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+def usable(stored: StoredPlan | None, action: str, now: datetime) -> StoredPlan:
+    """The plan a token names, when it may still be acted on; otherwise why not, naming what to do."""
+    if stored is None:
+        raise Refusal(
+            "confirmation_token is not a plan this server made for this account (another server, another Zudu account, or "
+            "forged): preview again and confirm the new summary with the person.",
+            "unknown_token",
+        )
+    if stored.action != action:
+        raise Refusal(f"confirmation_token was issued for {stored.action}, not {action}: preview this action to get its own token.", "wrong_action")
+    if stored.state == "open" and now.timestamp() > stored.expires_at:
+        made = describe_instant(int(stored.created_at * 1000), "UTC", now)
+        raise Refusal(
+            f"confirmation_token has expired: the plan was made {made.relative} and was valid for "
+            f"{int(stored.expires_at - stored.created_at) // 60} minutes. Preview again and confirm the new summary with the person.",
+            "expired",
+        )
+    if stored.state == "void":
+        raise Refusal("confirmation_token belongs to a plan that was withdrawn: preview again.", "void")
+    return stored

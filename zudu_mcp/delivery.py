@@ -1,130 +1,234 @@
-"""Sending writes to Zudu at most once, whatever the network, the assistant or the process does.
+"""Sending a confirmed plan to Zudu at most once per part, whatever the network, the clock or other processes do.
 
-Each request is journaled before it leaves and its outcome after. An identical create that
-succeeded in the last 24 hours is not sent again; one whose outcome is unknown (lost answer,
-timeout, cancellation, crash) is first looked for upstream, by name and time, and sent again
-only when Zudu shows it does not exist.
+Each part of a plan is claimed in the journal before it is sent (one sender wins, across
+processes and hosts), its lease is renewed while the request is in flight, and its outcome is
+recorded after. An outcome that may have reached Zudu (lost answer, timeout, 5xx, 429,
+cancellation, a sender that died) is `unknown`: nothing is sent again until Zudu shows the
+batch, and only after waiting out the time Zudu may still need. An empty or failing list is
+not evidence of absence; when in doubt the server says so and waits for an explicit resend.
 """
 
 from __future__ import annotations
 
-import time
+import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.to_thread
 
-from zudu_mcp.journal import Entry, Journal
-from zudu_mcp.zudu.errors import NotFound, OutcomeUnknown, ZuduError
-from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest
+from zudu_mcp.journal import Journal, PartState, StoredPlan
+from zudu_mcp.zudu.errors import OutcomeUnknown, ZuduError
+from zudu_mcp.zudu.models import BatchCall
 
 if TYPE_CHECKING:
     from zudu_mcp.zudu.client import ZuduClient
 
-CLOCK_SLACK_MS = 5 * 60 * 1000  # our clock and Zudu's may disagree a little
+logger = logging.getLogger(__name__)
+CLOCK_SLACK_SECONDS = 300  # our clock and Zudu's may disagree a little
+
+
+@dataclass(frozen=True)
+class Options:
+    lease_seconds: float = 20.0  # renewed every third of it while a request is in flight
+    settle_seconds: float = 90.0  # how long after an attempt Zudu may still be creating the batch
+    wait_seconds: float = 10.0  # how long one call waits for another sender or for Zudu to settle
+    resend_unknown: bool = False  # the person accepted the risk of a second batch
+    progress: Callable[[int, int], Awaitable[None]] | None = None
 
 
 @dataclass
-class Created:
-    batch: BatchCall
-    duplicate_of: Entry | None = None  # set when an earlier identical create is returned instead
+class PartResult:
+    index: int
+    name: str
+    count: int
+    status: str  # created, found, existing, failed, unknown (just now), unconfirmed (still not found), waiting, settling, not_sent
+    batch: BatchCall | None = None
+    error: str | None = None
+    retry_at: float | None = None  # when asking again can settle an unknown outcome
 
 
-class PartFailed(Exception):
-    """Part `index` (1-based) failed; `created` holds the parts before it, which exist."""
+@dataclass
+class Delivery:
+    parts: list[PartResult] = field(default_factory=list)
 
-    def __init__(self, index: int, created: list[Created], error: ZuduError):
-        super().__init__(str(error))
-        self.index, self.created, self.error = index, created, error
+    @property
+    def complete(self) -> bool:
+        return all(part.batch is not None for part in self.parts)
 
-
-async def create_parts(
-    client: ZuduClient,
-    journal: Journal,
-    requests: Callable[[int], CreateBatchCallRequest],
-    count: int,
-    *,
-    allow_duplicate: bool = False,
-    lease_seconds: float = 60,
-    progress: Callable[[int, int], Awaitable[None]] | None = None,
-) -> list[Created]:
-    created: list[Created] = []
-    for index in range(count):
-        if progress is not None and count > 1:
-            await progress(index, count)
-        try:
-            created.append(await create_once(client, journal, requests(index), allow_duplicate=allow_duplicate, lease_seconds=lease_seconds))
-        except ZuduError as exc:
-            raise PartFailed(index + 1, created, exc) from exc
-    if progress is not None and count > 1:
-        await progress(count, count)
-    return created
+    @property
+    def batches(self) -> list[BatchCall]:
+        return [part.batch for part in self.parts if part.batch is not None]
 
 
-async def create_once(
-    client: ZuduClient, journal: Journal, request: CreateBatchCallRequest, *, allow_duplicate: bool, lease_seconds: float = 60
-) -> Created:
-    body = request.to_wire()
-    deadline = time.monotonic() + lease_seconds
+class Stopped(Exception):
+    """A part could not be settled now; `delivery` says part by part what exists."""
+
+    def __init__(self, delivery: Delivery, reason: str):
+        super().__init__(reason)
+        self.delivery, self.reason = delivery, reason
+
+
+async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Journal I/O off the event loop: a slow disk or database never stalls other requests."""
+    return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
+
+
+async def deliver(plan: StoredPlan, client: ZuduClient, journal: Journal, options: Options) -> Delivery:
+    parts = await db(journal.parts, plan.handle)
+    delivery = Delivery()
+    for state in parts:
+        if options.progress is not None and len(parts) > 1:
+            await options.progress(state.index, len(parts))
+        result = await deliver_part(plan, state.index, client, journal, options)
+        delivery.parts.append(result)
+        if result.batch is None:
+            delivery.parts += [PartResult(p.index, p.name, p.count, "not_sent") for p in parts[state.index + 1 :]]
+            raise Stopped(delivery, result.status)
+    if options.progress is not None and len(parts) > 1:
+        await options.progress(len(parts), len(parts))
+    return delivery
+
+
+async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
+    waited = 0.0
     while True:
-        previous = journal.previous("create", body)
-        if previous is not None and previous.outcome == "pending":
-            if journal.in_flight(previous):  # the same create is being sent right now, here or elsewhere
-                if time.monotonic() > deadline:
-                    raise OutcomeUnknown("An identical create is still being sent by another request; check the batch list before sending it again.")
-                await anyio.sleep(0.2)
+        state = next(p for p in await db(journal.parts, plan.handle) if p.index == index)
+        now = journal.clock()
+        if state.outcome == "ok":
+            return PartResult(index, state.name, state.count, "existing", BatchCall.model_validate(state.batch or {"batch_call_id": state.batch_call_id}))
+        if state.outcome == "pending":
+            from zudu_mcp.journal import owner_gone
+
+            if (state.lease_until or 0) > now and not owner_gone(state.owner):  # being sent right now: wait for its outcome
+                if waited >= options.wait_seconds:
+                    return PartResult(index, state.name, state.count, "waiting", error="another request is sending this part right now",
+                                      retry_at=state.lease_until)
+                await anyio.sleep(0.25)
+                waited += 0.25
                 continue
-            journal.abandon(previous)  # its process died mid-request
-            previous = journal.previous("create", body)
-        if previous is not None and not allow_duplicate:
-            existing = await find_existing(client, previous, request)
-            if existing is not None:
-                if previous.outcome != "ok":
-                    journal.record_outcome(previous.id, "ok", batch_call_id=existing.batch_call_id, status=existing.status, error="found upstream")
-                return Created(existing, duplicate_of=previous)
-        entry = journal.record_intent("create", body, request.name, lease_seconds=lease_seconds)
-        if entry is not None:
-            break  # another request won the race to send it: wait for that one instead
-    return Created(await send_recorded(journal, entry, lambda: client.create_batch_call(request)))
+            await db(journal.abandon_part, plan.handle, index, state.owner)
+            continue
+        if state.outcome == "unknown":
+            found = await reconcile(plan, state, client, journal, options)
+            if isinstance(found, PartResult):
+                if found.status == "busy":  # another process is looking it up right now
+                    await anyio.sleep(0.25)
+                    waited += 0.25
+                    continue
+                return found
+            if found is not None:
+                await db(journal.settle_part, plan.handle, index, "ok", batch=found.model_dump(exclude_none=True), error="found upstream")
+                return PartResult(index, state.name, state.count, "found", found)
+            if not options.resend_unknown:
+                return PartResult(index, state.name, state.count, "unconfirmed", error="Zudu does not show it, which does not prove it was not created")
+            claimable: tuple[str, ...] = ("unknown",)
+        else:
+            claimable = ("new", "failed")
+        if not await db(journal.claim_part, plan.handle, index, claimable, options.lease_seconds):
+            continue  # another sender won: see what became of it
+        return await send_part(plan, state, client, journal, options)
 
 
-async def find_existing(client: ZuduClient, previous: Entry, request: CreateBatchCallRequest) -> BatchCall | None:
-    """The batch an earlier identical create made, if Zudu has it."""
-    if previous.outcome == "ok" and previous.batch_call_id:
+async def send_part(plan: StoredPlan, state: PartState, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
+    tasks = await db(journal.part_tasks, plan.handle, state.index)
+    body = plan_body(plan, state, tasks)
+    entry = await db(journal.record_intent, "create", body, state.name)
+    batch, failure = None, None
+    async with anyio.create_task_group() as group:
+        group.start_soon(renew_lease, journal, plan.handle, state.index, options.lease_seconds)
         try:
-            return await client.get_batch_call(previous.batch_call_id)
-        except NotFound:
-            return None  # deleted since: creating it again is what the person asks for
-    _, candidates = await client.list_batch_calls(name=[request.name], limit=100, sort_by="created_at", sort_order="desc")
-    since = previous.created_at * 1000 - CLOCK_SLACK_MS
-    for batch in candidates:
-        if batch.name != request.name or (batch.created_timestamp or 0) < since:
+            batch = await client.create_batch_call_body(body)
+        except BaseException as exc:  # noqa: BLE001  (recorded below, then raised or reported)
+            failure = exc
+        group.cancel_scope.cancel()
+    if isinstance(failure, ZuduError):
+        outcome = "unknown" if failure.may_have_acted else "failed"
+        with anyio.CancelScope(shield=True):
+            await db(journal.settle_part, plan.handle, state.index, outcome, error=type(failure).__name__)
+            if entry is not None:
+                await db(journal.record_outcome, entry, outcome, error=type(failure).__name__)
+        return PartResult(state.index, state.name, state.count, outcome, error=str(failure))
+    if failure is not None or batch is None:  # cancelled mid-request, or worse: Zudu may have acted
+        with anyio.CancelScope(shield=True):
+            await db(journal.settle_part, plan.handle, state.index, "unknown", error="interrupted")
+            if entry is not None:
+                await db(journal.record_outcome, entry, "unknown", error="interrupted")
+        raise failure or OutcomeUnknown("No answer was read.")
+    with anyio.CancelScope(shield=True):
+        await db(journal.settle_part, plan.handle, state.index, "ok", batch=batch.model_dump(exclude_none=True))
+        if entry is not None:
+            await db(journal.record_outcome, entry, "ok", batch_call_id=batch.batch_call_id, status=batch.status)
+    return PartResult(state.index, state.name, state.count, "created", batch)
+
+
+def plan_body(plan: StoredPlan, state: PartState, tasks: str | None) -> dict[str, Any]:
+    import json
+
+    from zudu_mcp.plan import WIRE_ORDER
+
+    if tasks is None:
+        raise OutcomeUnknown("The recipients of this part are no longer stored; it may already exist: check list_batch_calls.")
+    fields = plan.doc["settings"] | {"name": state.name, "tasks": json.loads(tasks)}
+    return {key: fields[key] for key in WIRE_ORDER if key in fields}
+
+
+async def renew_lease(journal: Journal, handle: str, index: int, lease_seconds: float) -> None:
+    """While a request is in flight its claim stays fresh, however long Zudu takes."""
+    while True:
+        await anyio.sleep(lease_seconds / 3)
+        await db(journal.renew_lease, handle, index, lease_seconds)
+
+
+async def reconcile(plan: StoredPlan, state: PartState, client: ZuduClient, journal: Journal, options: Options) -> BatchCall | PartResult | None:
+    """The batch an unknown attempt made, if Zudu shows it; a PartResult when it is too early to tell."""
+    now = journal.clock()
+    settle_until = (state.attempted_at or now) + options.settle_seconds
+    if now < settle_until:
+        if settle_until - now > options.wait_seconds:
+            return PartResult(state.index, state.name, state.count, "settling", error="Zudu may still be creating it", retry_at=settle_until)
+        await anyio.sleep(settle_until - now)
+    if not await db(journal.lock_reconcile, plan.handle, state.index, 60.0):
+        return PartResult(state.index, state.name, state.count, "busy")
+    try:
+        return await find_upstream(plan, state, client)
+    finally:
+        await db(journal.unlock_reconcile, plan.handle, state.index)
+
+
+async def find_upstream(plan: StoredPlan, state: PartState, client: ZuduClient) -> BatchCall | None:
+    """Looks in the filtered list and in the newest batches; a failing or empty list proves nothing."""
+    since_ms = ((state.attempted_at or 0) - CLOCK_SLACK_SECONDS) * 1000
+    trigger = plan.doc.get("trigger_ms")
+    for search in ({"name": [state.name]}, {}):
+        try:
+            _, candidates = await client.list_batch_calls(limit=100, sort_by="created_at", sort_order="desc", **search)
+        except ZuduError:
             continue
-        if (batch.total_task_count or batch.total) not in (None, len(request.tasks)):
-            continue
-        if request.trigger_timestamp is not None and batch.scheduled_timestamp not in (None, request.trigger_timestamp):
-            continue
-        return batch
+        for batch in candidates:
+            if batch.name != state.name or (batch.created_timestamp is not None and batch.created_timestamp < since_ms):
+                continue
+            if (batch.total_task_count or batch.total) not in (None, state.count):
+                continue
+            if trigger is not None and batch.scheduled_timestamp not in (None, trigger):
+                continue
+            return batch
     return None
 
 
 async def journaled(journal: Journal, kind: str, payload: dict, target: str, send: Callable[[], Awaitable[BatchCall | None]]) -> BatchCall | None:
-    """Execute, update, delete: recorded before and after, like a create (they are not deduplicated)."""
-    entry = journal.record_intent(kind, payload, target)
-    assert entry is not None  # only creates are kept to one in flight
-    return await send_recorded(journal, entry, send, target)
-
-
-async def send_recorded(journal: Journal, entry: int, send: Callable[[], Awaitable[BatchCall | None]], target: str | None = None):
-    """Sends, then records what came back: ok, failed (Zudu provably did not act) or unknown (it may have)."""
+    """Execute, update, delete: recorded before they are sent and after, like a create."""
+    entry = await db(journal.record_intent, kind, payload, target)
     try:
         result = await send()
     except ZuduError as exc:
-        journal.record_outcome(entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
+        with anyio.CancelScope(shield=True):
+            await db(journal.record_outcome, entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
         raise
-    except BaseException:  # cancelled mid-request, or worse: Zudu may have acted
-        journal.record_outcome(entry, "unknown", error="interrupted")
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await db(journal.record_outcome, entry, "unknown", error="interrupted")
         raise
-    journal.record_outcome(entry, "ok", batch_call_id=result.batch_call_id if result else target, status=result.status if result else None)
+    await db(journal.record_outcome, entry, "ok", batch_call_id=result.batch_call_id if result else target, status=result.status if result else None)
     return result

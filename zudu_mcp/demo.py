@@ -82,7 +82,12 @@ async def run_demo(out: TextIO) -> int:
         out.write(text + "\n")
         out.flush()
 
-    server = StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", "--sandbox"])
+    import os
+    import tempfile
+
+    state = tempfile.mkdtemp(prefix="zudu-demo-")  # a fresh sandbox each run: the demo never reuses an earlier session
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_STATE_DIR": state}
+    server = StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", "--sandbox"], env=env)
     show("Starting `zudu-mcp --sandbox` as a stdio subprocess and connecting with the MCP SDK client...")
     async with Client(server, read_timeout_seconds=60) as client:
         listed = await client.list_tools()
@@ -104,9 +109,9 @@ async def run_demo(out: TextIO) -> int:
         if preview.is_error:
             return 1
 
-        show("\nThe person says yes, so it creates the batch with the preview's token (create_batch_call):")
+        show("\nThe person says yes, so it sends exactly that plan with its token (create_batch_call(confirmation_token=...)):")
         token = preview.structured_content["confirmation_token"]
-        result = await client.call_tool("create_batch_call", arguments | {"confirmation_token": token})
+        result = await client.call_tool("create_batch_call", {"confirmation_token": token})
         show_result(show, result)
         if result.is_error:
             return 1

@@ -41,12 +41,41 @@ CREATE TABLE IF NOT EXISTS requests (
     lease_until {real}               -- after this a pending row counts as abandoned
 );
 CREATE INDEX IF NOT EXISTS requests_by_hash ON requests (account, payload_hash, created_at);
-CREATE UNIQUE INDEX IF NOT EXISTS one_create_in_flight ON requests (account, payload_hash) WHERE outcome = 'pending' AND kind = 'create';
-CREATE TABLE IF NOT EXISTS used_tokens (nonce TEXT PRIMARY KEY, used_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS plans (
+    handle TEXT PRIMARY KEY,         -- the confirmation token the person's yes is given to
+    account TEXT NOT NULL,
+    action TEXT NOT NULL,            -- create_batch_call, execute_batch_call, update_batch_call, delete_batch_call, resend
+    intent TEXT NOT NULL,            -- what was meant: the arguments as given, not what they resolve to now
+    created_at {real} NOT NULL,
+    expires_at {real} NOT NULL,
+    state TEXT NOT NULL,             -- building, open, confirmed, done, void
+    doc TEXT NOT NULL                -- summary, findings, settings, targets: never phone numbers
+);
+CREATE INDEX IF NOT EXISTS plans_by_intent ON plans (account, intent, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS one_delivery_per_intent ON plans (account, intent) WHERE state = 'confirmed';
+CREATE TABLE IF NOT EXISTS plan_parts (
+    handle TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    tasks TEXT,                      -- the recipients of this part, until it exists at Zudu
+    body_hash TEXT NOT NULL,
+    outcome TEXT NOT NULL,           -- new, pending, ok, failed, unknown
+    batch_call_id TEXT,
+    batch TEXT,                      -- Zudu's answer
+    attempted_at {real},
+    owner TEXT,
+    lease_until {real},              -- a pending part whose lease ran out was abandoned mid-request
+    reconciling_until {real},        -- one look-up at Zudu per part at a time, across processes and hosts
+    error TEXT,
+    PRIMARY KEY (handle, idx)
+);
+CREATE INDEX IF NOT EXISTS parts_by_batch ON plan_parts (batch_call_id);
 """
+PART_COLUMNS = "idx, name, count, body_hash, outcome, batch_call_id, batch, attempted_at, owner, lease_until, reconciling_until, error"
 COLUMNS = "id, kind, payload_hash, target, redacted, created_at, outcome, batch_call_id, status, error, owner, lease_until"
 DUPLICATE_WINDOW_SECONDS = 24 * 3600
-HOST = socket.gethostname()
+HOST = os.environ.get("ZUDU_MCP_HOST_ID") or socket.gethostname()  # tests run two "hosts" on one machine
 
 
 def payload_hash(payload: Any) -> str:
@@ -61,6 +90,60 @@ def redact(body: dict[str, Any]) -> dict[str, Any]:
     if "tasks" in body:
         kept["tasks"] = f"{len(body['tasks'])} recipients"
     return kept
+
+
+def process_start(pid: int) -> str:
+    """When a process started (Linux), so that a reused pid is not mistaken for the sender that died."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+OWNER = f"{HOST}:{os.getpid()}:{process_start(os.getpid())}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """True only when the sender ran on this host and that very process no longer runs."""
+    host, _, rest = (owner or "").partition(":")
+    pid, _, started = rest.partition(":")
+    if host != HOST or not pid.isdigit():
+        return False  # another host: only its lease tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return bool(started) and process_start(int(pid)) not in ("", started)
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    handle: str
+    action: str
+    intent: str
+    created_at: float
+    expires_at: float
+    state: str
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PartState:
+    index: int
+    name: str
+    count: int
+    body_hash: str
+    outcome: str
+    batch_call_id: str | None
+    batch: dict[str, Any] | None
+    attempted_at: float | None
+    owner: str | None
+    lease_until: float | None
+    reconciling_until: float | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -145,30 +228,143 @@ class Journal:
         ).fetchone()
         return self._entry(row) if row else None
 
-    def in_flight(self, entry: Entry) -> bool:
-        """Whether a pending row's request is still being sent: its process lives (same host) or its lease runs."""
-        host, _, pid = (entry.owner or "").rpartition(":")
-        if host == HOST and pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                return True
-            return True
-        return (entry.lease_until or 0) > self.clock()
+    # ---- plans: what the person approves, stored so that exactly it is sent ------------------
 
-    def abandon(self, entry: Entry) -> None:
-        """A pending row whose process died mid-request: Zudu may have acted."""
-        self._run("UPDATE requests SET outcome = 'unknown', error = 'abandoned', finished_at = ? WHERE id = ? AND outcome = 'pending'", (self.clock(), entry.id))
+    def save_plan(self, handle: str, action: str, intent: str, expires_at: float, doc: dict[str, Any], state: str = "open") -> None:
+        self._run(
+            "INSERT INTO plans (handle, account, action, intent, created_at, expires_at, state, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (handle, self.account, action, intent, self.clock(), expires_at, state, json.dumps(doc, ensure_ascii=False)),
+        )
 
-    def use_token(self, nonce: str) -> bool:
-        """False when the token was used before: each confirmation authorises one request."""
+    def finish_plan(self, handle: str, intent: str, doc: dict[str, Any], parts: list[tuple[int, str, str]], state: str = "open") -> None:
+        """A plan whose parts were stored while the list was read: its summary, and each part's name and hash."""
+        with self._lock:
+            for index, name, body_hash in parts:
+                self._db.execute(
+                    "UPDATE plan_parts SET name = ?, body_hash = ? WHERE handle = ? AND idx = ?".replace("?", self._placeholder),
+                    (name, body_hash, handle, index),
+                )
+            self._db.execute(
+                "UPDATE plans SET intent = ?, doc = ?, state = ? WHERE handle = ?".replace("?", self._placeholder),
+                (intent, json.dumps(doc, ensure_ascii=False), state, handle),
+            )
+
+    def add_part(self, handle: str, index: int, count: int, tasks: str) -> None:
+        self._run(
+            "INSERT INTO plan_parts (handle, idx, name, count, tasks, body_hash, outcome) VALUES (?, ?, '', ?, ?, '', 'new')",
+            (handle, index, count, tasks),
+        )
+
+    def drop_plan(self, handle: str) -> None:
+        self._run("DELETE FROM plan_parts WHERE handle = ?", (handle,))
+        self._run("DELETE FROM plans WHERE handle = ? AND account = ?", (handle, self.account))
+
+    def plan(self, handle: str) -> StoredPlan | None:
+        row = self._run(
+            "SELECT handle, action, intent, created_at, expires_at, state, doc FROM plans WHERE handle = ? AND account = ?",
+            (handle, self.account),
+        ).fetchone()
+        return StoredPlan(*row[:6], json.loads(row[6])) if row else None
+
+    def plan_by_intent(self, action: str, intent: str) -> StoredPlan | None:
+        """The plan this intent already made: one still being delivered (any age: unknown outcomes never expire),
+        else the latest of the last 24 hours that was not abandoned unconfirmed."""
+        unresolved = self._run(
+            "SELECT p.handle FROM plans p JOIN plan_parts t ON t.handle = p.handle WHERE p.account = ? AND p.action = ? AND p.intent = ? "
+            "AND t.outcome IN ('pending', 'unknown') ORDER BY p.created_at DESC LIMIT 1",
+            (self.account, action, intent),
+        ).fetchone()
+        if unresolved:
+            return self.plan(unresolved[0])
+        row = self._run(
+            "SELECT handle FROM plans WHERE account = ? AND action = ? AND intent = ? AND created_at >= ? AND state IN ('open', 'confirmed', 'done') "
+            "AND (state <> 'open' OR expires_at > ?) ORDER BY created_at DESC LIMIT 1",
+            (self.account, action, intent, self.clock() - DUPLICATE_WINDOW_SECONDS, self.clock()),
+        ).fetchone()
+        return self.plan(row[0]) if row else None
+
+    def set_plan_state(self, handle: str, state: str, *, only_from: tuple[str, ...] = ()) -> bool:
+        """False when the plan is not in one of `only_from`, or when confirming it would make two deliveries of one intent."""
+        sql = "UPDATE plans SET state = ? WHERE handle = ? AND account = ?"
+        params: tuple = (state, handle, self.account)
+        if only_from:
+            sql += " AND state IN (" + ", ".join("?" for _ in only_from) + ")"
+            params += only_from
         try:
-            self._run("INSERT INTO used_tokens (nonce, used_at) VALUES (?, ?)", (nonce, self.clock()))
+            return self._run(sql, params).rowcount == 1
         except self._conflict:
             return False
-        return True
+
+    def update_plan_doc(self, handle: str, doc: dict[str, Any]) -> None:
+        self._run("UPDATE plans SET doc = ? WHERE handle = ? AND account = ?", (json.dumps(doc, ensure_ascii=False), handle, self.account))
+
+    def parts(self, handle: str) -> list[PartState]:
+        rows = self._run(f"SELECT {PART_COLUMNS} FROM plan_parts WHERE handle = ? ORDER BY idx", (handle,)).fetchall()
+        return [PartState(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) for row in rows]
+
+    def part_tasks(self, handle: str, index: int) -> str | None:
+        row = self._run("SELECT tasks FROM plan_parts WHERE handle = ? AND idx = ?", (handle, index)).fetchone()
+        return row[0] if row else None
+
+    def claim_part(self, handle: str, index: int, from_outcomes: tuple[str, ...], lease_seconds: float) -> bool:
+        """Atomically marks a part as being sent by this process: only one sender wins, here or on another host."""
+        now = self.clock()
+        placeholders = ", ".join("?" for _ in from_outcomes)
+        cursor = self._run(
+            f"UPDATE plan_parts SET outcome = 'pending', owner = ?, lease_until = ?, attempted_at = ?, error = NULL "
+            f"WHERE handle = ? AND idx = ? AND outcome IN ({placeholders})",
+            (OWNER, now + lease_seconds, now, handle, index, *from_outcomes),
+        )
+        return cursor.rowcount == 1
+
+    def renew_lease(self, handle: str, index: int, lease_seconds: float) -> None:
+        self._run("UPDATE plan_parts SET lease_until = ? WHERE handle = ? AND idx = ? AND outcome = 'pending' AND owner = ?",
+                  (self.clock() + lease_seconds, handle, index, OWNER))
+
+    def settle_part(self, handle: str, index: int, outcome: str, *, batch: dict[str, Any] | None = None, error: str | None = None,
+                    expected: str | None = None) -> bool:
+        """Records what became of a part; the recipients are forgotten once the part exists at Zudu."""
+        sql = ("UPDATE plan_parts SET outcome = ?, batch_call_id = COALESCE(?, batch_call_id), batch = COALESCE(?, batch), error = ?, "
+               "lease_until = NULL, reconciling_until = NULL" + (", tasks = NULL" if outcome == "ok" else "") + " WHERE handle = ? AND idx = ?")
+        params: tuple = (outcome, (batch or {}).get("batch_call_id"), json.dumps(batch, ensure_ascii=False) if batch else None, error, handle, index)
+        if expected is not None:
+            sql += " AND outcome = ?"
+            params += (expected,)
+        return self._run(sql, params).rowcount == 1
+
+    def abandon_part(self, handle: str, index: int, owner: str | None = None) -> bool:
+        """A pending part whose sender died (this host) or whose lease ran out (any host): Zudu may have acted."""
+        if owner is not None and owner_gone(owner):
+            return self._run("UPDATE plan_parts SET outcome = 'unknown', error = 'sender died mid-request' WHERE handle = ? AND idx = ? "
+                             "AND outcome = 'pending' AND owner = ?", (handle, index, owner)).rowcount == 1
+        return self._run(
+            "UPDATE plan_parts SET outcome = 'unknown', error = 'abandoned mid-request' WHERE handle = ? AND idx = ? "
+            "AND outcome = 'pending' AND lease_until < ?",
+            (handle, index, self.clock()),
+        ).rowcount == 1
+
+    def lock_reconcile(self, handle: str, index: int, seconds: float) -> bool:
+        now = self.clock()
+        return self._run(
+            "UPDATE plan_parts SET reconciling_until = ? WHERE handle = ? AND idx = ? AND outcome = 'unknown' "
+            "AND (reconciling_until IS NULL OR reconciling_until < ?)",
+            (now + seconds, handle, index, now),
+        ).rowcount == 1
+
+    def unlock_reconcile(self, handle: str, index: int) -> None:
+        self._run("UPDATE plan_parts SET reconciling_until = NULL WHERE handle = ? AND idx = ?", (handle, index))
+
+    def campaign_of(self, batch_call_id: str) -> tuple[StoredPlan, list[PartState]] | None:
+        """The campaign a batch is one part of, when this server created it."""
+        row = self._run(
+            "SELECT p.handle FROM plan_parts t JOIN plans p ON p.handle = t.handle WHERE t.batch_call_id = ? AND p.account = ? "
+            "ORDER BY p.created_at DESC LIMIT 1",
+            (batch_call_id, self.account),
+        ).fetchone()
+        if not row:
+            return None
+        stored = self.plan(row[0])
+        return (stored, self.parts(row[0])) if stored else None
 
     def recent(self, limit: int = 20) -> list[Entry]:
         rows = self._run(f"SELECT {COLUMNS} FROM requests WHERE account = ? ORDER BY id DESC LIMIT ?", (self.account, limit)).fetchall()

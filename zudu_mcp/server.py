@@ -14,6 +14,8 @@ from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
 from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, resources, scheduling
+from zudu_mcp.refusal import Refusal
+from zudu_mcp.tools.batch_calls import CONTROL_FIELDS, CREATE_UNATTENDED
 from zudu_mcp.tools.results import error, explain_validation_error
 from zudu_mcp.tools.schema import publishable
 from zudu_mcp.zudu.errors import ZuduError
@@ -40,25 +42,64 @@ class CheckedTool(Tool):
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
-                raise ToolError(explain_validation_error(exc.__cause__, self.name)) from exc.__cause__
+                known = sorted(self.fn_metadata.arg_model.model_fields)
+                raise ToolError(explain_validation_error(exc.__cause__, self.name, known)) from exc.__cause__
             raise
 
 
 def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
-    fn = spec.build(backend)
+    built = spec.build(backend)
+    fn, arg_model, consent = built if isinstance(built, tuple) else (built, None, None)
 
     @functools.wraps(fn)
     async def reporting_zudu_errors(*args: Any, **kwargs: Any) -> Any:
         try:
             return await fn(*args, **kwargs)
         except ZuduError as exc:  # every Zudu failure reaches the assistant as a sentence with the fix
-            return error(str(exc), sandbox=backend.sandbox)
+            return error(str(exc), sandbox=backend.sandbox, code=type(exc).__name__)
+        except Refusal as refusal:
+            return error(str(refusal), sandbox=backend.sandbox, code=refusal.code)
 
-    tool = CheckedTool.from_function(
-        reporting_zudu_errors, description=spec.description, annotations=spec.annotations, structured_output=False
-    )
+    if arg_model is None:
+        tool = CheckedTool.from_function(
+            reporting_zudu_errors, name=spec.name or None, description=spec.description, annotations=spec.annotations, structured_output=False
+        )
+        tool.fn_metadata.arg_model.model_config["extra"] = "forbid"  # a misspelled argument is refused, never ignored
+        tool.fn_metadata.arg_model.model_rebuild(force=True)
+    else:
+        tool = model_tool(spec, reporting_zudu_errors, arg_model, consent)
     tool.parameters = publishable(tool.parameters)
+    if spec.name == "create_batch_call":
+        unattended = backend.settings.mcp_confirm == "off"
+        if not unattended:  # the plan holds the campaign: only the token and two switches are published
+            tool.parameters["properties"] = {k: v for k, v in tool.parameters["properties"].items() if k in CONTROL_FIELDS}
+            tool.parameters.pop("required", None)
+        else:
+            tool.parameters["properties"].pop("confirmation_token", None)
+            tool.description = CREATE_UNATTENDED
     return tool
+
+
+def model_tool(spec: ToolSpec, fn: Any, arg_model: type, consent: Any) -> Tool:
+    """A tool whose arguments are one pydantic model (the campaign), not a function signature."""
+    from typing import get_args
+
+    from mcp.server.mcpserver.resolve import build_resolver_plans
+    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+
+    resolved = {"confirmation": (get_args(consent)[1], True)} if consent is not None else {}
+    return CheckedTool(
+        fn=fn,
+        name=spec.name,
+        description=spec.description,
+        parameters=arg_model.model_json_schema(by_alias=True),
+        fn_metadata=FuncMetadata(arg_model=arg_model),
+        is_async=True,
+        context_kwarg="ctx",
+        resolved_params=resolved,
+        resolver_plans=build_resolver_plans(resolved, set(arg_model.model_fields)) if resolved else {},
+        annotations=spec.annotations,
+    )
 
 
 def published_specs(settings: Settings) -> list[ToolSpec]:
@@ -77,7 +118,7 @@ def published_specs(settings: Settings) -> list[ToolSpec]:
 
 
 def spec_name(spec: ToolSpec) -> str:
-    return spec.build.__name__.removesuffix("_tool")
+    return spec.name or spec.build.__name__.removesuffix("_tool")
 
 
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:

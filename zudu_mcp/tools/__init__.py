@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """How to build one tool: `build(backend)` returns the tool function."""
+    """How to build one tool: `build(backend)` returns the tool function, or (function, argument model, consent parameter)."""
 
-    build: Callable[[Backend], Callable[..., Any]]
+    build: Callable[[Backend], Any]
     description: str
     annotations: ToolAnnotations
+    name: str = ""
 
 
 def annotations(title: str, *, read_only: bool, destructive: bool, idempotent: bool, open_world: bool = True) -> ToolAnnotations:

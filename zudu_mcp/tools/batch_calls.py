@@ -1,334 +1,405 @@
-"""Batch-call tools: parse arguments, call Zudu through the backend, format what a person reads."""
+"""Plan and create batch calls: two calls for the main job, preview (the plan) and confirm (send exactly it).
 
-import inspect
-import typing
-from datetime import UTC, datetime
-from typing import Annotated, Any
+The tools parse arguments into the one `Campaign` model, ask the domain for a stored plan,
+let the consent gate decide, hand the plan to delivery, and format what happened.
+"""
 
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from zudu_mcp.backend import Backend
-from zudu_mcp.campaign import Plan, Refusal, build_plan, describe_recipients
-from zudu_mcp.delivery import Created, PartFailed, create_parts
-from zudu_mcp.recipients.calling_window import outside_calling_window, parse_window
-from zudu_mcp.scheduling import ScheduledTime
+from zudu_mcp.campaign import CAMPAIGN_FIELDS, Campaign
+from zudu_mcp.consent import check_handle, new_handle, usable
+from zudu_mcp.delivery import Delivery, Options, PartResult, Stopped, deliver
+from zudu_mcp.journal import StoredPlan
+from zudu_mcp.plan import Context as PlanContext
+from zudu_mcp.plan import choose_agent, choose_caller, describe_retries, digest, field_hashes, intent_of, plan_create
+from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
-from zudu_mcp.tools.confirmation import Gate
-from zudu_mcp.tools.scheduling import (
-    describe_defaults,
-    quiet_hours_line,
-    reading_notes,
-)
+from zudu_mcp.tools.confirmation import Gate, next_call
+from zudu_mcp.untrusted import quote
 from zudu_mcp.zudu.errors import ZuduError
-from zudu_mcp.zudu.models import (
-    MAX_NAME_LENGTH,
-    AgentId,
-    BatchStatus,
-    CreateBatchCallRequest,
-    PhoneNumber,
-    QuietHours,
-    RetryConfig,
-    RetryRule,
-    TimeZoneName,
-)
 
-# Places real, billable calls that cannot be taken back; the same request twice creates two batches.
+ACTION, RESEND = "create_batch_call", "resend_part"
 CREATE_ANNOTATIONS = annotations("Create a batch call (dials real people)", read_only=False, destructive=True, idempotent=False)
+PREVIEW_ANNOTATIONS = annotations("Plan a batch call (nothing is sent)", read_only=True, destructive=False, idempotent=True)
 
-CREATE_DESCRIPTION = """Create a Zudu batch call: an AI voice agent phones every recipient in `tasks`.
+PREVIEW_DESCRIPTION = """Plan a Zudu batch call (an AI voice agent phones every recipient) without sending anything.
+Every check runs, the time is resolved once, numbers are normalised and split into batches of
+1000. Returns the summary to read to the person (who, caller, agent, start with weekday and
+zone, and everything the server assumed) and a confirmation_token: after a clear yes, call
+create_batch_call(confirmation_token=...) and exactly this plan is sent. Long lists: use
+recipients_csv or recipients_file, not tasks."""
 
-This places real, billable phone calls. Before calling it, read back to the person: how many
-recipients, the caller number, the agent, and the exact start time in their time zone.
-Who: `tasks` inline, `recipients_csv` (CSV text) or `recipients_file` (a .csv/.json/.jsonl/.xlsx
-path); numbers in any national or international form are normalised to E.164, duplicates and
-invalid rows are dropped and reported, lists over 1000 become several batches.
-When: send `schedule` with what the person said ("tomorrow at 10am", "Dec 5 15:00") or an ISO
-time; it is resolved in `timezone` and echoed with every assumption (check it first with
-resolve_schedule). Or send `trigger_timestamp` (Unix ms), `send_now: true` to dial at once, or
-`status: "draft"` to save without dialing.
-Returns the batch id, status and start time in the batch time zone and in UTC."""
+CREATE_DESCRIPTION = """Send a planned batch call: create_batch_call(confirmation_token=...) with the token from
+preview_batch_call, after the person said yes to its summary. Exactly the previewed plan is sent
+(its time is not resolved again). Calling it again with the same token after an error is safe:
+the server checks at Zudu before anything is sent again. Places real, billable calls."""
 
-
-class RecipientInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    to_number: str = Field(max_length=64, description="Phone number: E.164 ('+919600011957') or national ('096000 11957'), read with default_region.")
-    dynamic_variables: dict[str, str | int | float | bool] | None = Field(
-        default=None, description="Values for the agent, e.g. {'name': 'Aswathi', 'order_id': '5001201'}; sent as text, at most 5 KB."
-    )
+CREATE_UNATTENDED = """Create a Zudu batch call: an AI voice agent phones every recipient. Takes the same
+arguments as preview_batch_call and sends at once (this server runs unattended:
+ZUDU_MCP_CONFIRM=off). Calling it again with the same arguments after an error is safe: the
+server checks at Zudu before anything is sent again. Places real, billable calls."""
 
 
-RETRY_IS_SAFE = (
-    " Calling create_batch_call again with the same arguments is safe: the server looks for the batch at Zudu "
-    "before it sends anything again."
-)
+class PreviewArguments(Campaign, ArgModelBase):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
 
-def create_batch_call_tool(backend: Backend):
-    gate = Gate(backend, "create_batch_call", lambda arguments: summary_or_none(backend, arguments), preview_tool="preview_batch_call")
+class CreateArguments(Campaign, ArgModelBase):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    async def create_batch_call(
-        ctx: Context,
-        name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, description="Campaign name, at most 255 characters. Over 1000 recipients: parts '<name> (part i of n)'.")],
-        agent_id: Annotated[AgentId, Field(description="Voice agent making the calls: 'agent_' + UUID (see list_agents).")],
-        from_number: Annotated[PhoneNumber, Field(description="Caller id in E.164, e.g. '+918035315547' (see list_phone_numbers).")],
-        tasks: Annotated[list[RecipientInput] | None, Field(min_length=1, description="Recipients inline (or use recipients_csv / recipients_file).")] = None,
-        recipients_csv: Annotated[str | None, Field(max_length=20_000_000, description="CSV text with a header row: a phone column (phone, mobile, number...); other columns become dynamic variables named as their headers.")] = None,
-        recipients_file: Annotated[str | None, Field(max_length=4096, description="Path of a .csv/.json/.jsonl/.xlsx list inside the operator's allowed folders.")] = None,
-        phone_column: Annotated[str | None, Field(max_length=255, description="Name of the phone column when it is not detected.")] = None,
-        default_region: Annotated[str | None, Field(min_length=2, max_length=2, description="Region for numbers without a country code, e.g. 'IN'; default: that of from_number.")] = None,
-        schedule: Annotated[str | None, Field(max_length=500, description="When to start, as the person said it ('tomorrow at 10am', 'in 2 hours') or ISO 8601; read in `timezone`.")] = None,
-        trigger_timestamp: Annotated[int | None, Field(gt=0, description="When to start, as Unix milliseconds; instead of schedule.")] = None,
-        send_now: Annotated[bool, Field(description="true dials as soon as it is created.")] = False,
-        timezone: Annotated[TimeZoneName | None, Field(description="IANA zone of the campaign, e.g. 'Asia/Kolkata' (Zudu's default: UTC).")] = None,
-        quiet_hours: Annotated[QuietHours | None, Field(description="Daily window with no calls, e.g. 22:00-08:00 in a zone.")] = None,
-        retry_config: Annotated[RetryConfig | None, Field(description="Retry policy, e.g. {enabled: true, max_attempts: 3}.")] = None,
-        retry_rules: Annotated[list[RetryRule] | None, Field(description="Per outcome: retry at a clock time ('AT' + time) or after a delay ('AFTER' + duration_minutes).")] = None,
-        status: Annotated[BatchStatus | None, Field(description="'draft' saves without dialing; otherwise implied.")] = None,
-        organization_id: Annotated[str | None, Field(description="Only for multi-organization accounts (org_...).")] = None,
-        confirmation_token: Annotated[str | None, Field(max_length=2000, description="From preview_batch_call, after the person agreed to its summary.")] = None,
-        allow_duplicate: Annotated[bool, Field(description="Create again even if an identical create succeeded in the last 24 h.")] = False,
-        confirmation: Any = None,
-    ) -> CallToolResult:
-        arguments = {
-            "from_number": from_number, "name": name, "agent_id": agent_id, "retry_config": retry_config, "quiet_hours": quiet_hours,
-            "retry_rules": retry_rules, "send_now": send_now, "timezone": timezone, "trigger_timestamp": trigger_timestamp,
-            "status": status, "organization_id": organization_id, "schedule": schedule, "tasks": tasks,
-            "recipients_csv": recipients_csv, "recipients_file": recipients_file, "phone_column": phone_column,
-            "default_region": default_region,
-        }
-        plan = plan_or_refusal(backend, arguments, "create_batch_call was not run (nothing was sent)", "create_batch_call")
-        if isinstance(plan, CallToolResult):
-            return plan
-        client = backend.client()  # missing credentials are said before anything else
-        refusal = gate.refusal(confirmation, confirmation_token, plan.digest)
-        if refusal is not None:
-            return results.error(refusal, sandbox=backend.sandbox)
+    confirmation_token: str | None = Field(default=None, max_length=200, description="From preview_batch_call, after the person said yes.")
+    allow_duplicate: bool | None = Field(default=None, description="Create again although an identical create succeeded in the last 24 h.")
+    resend_unconfirmed: bool | None = Field(default=None, description="Only when told to: send a part whose earlier outcome is unknown again.")
 
-        async def progress(done: int, total: int) -> None:
-            await ctx.report_progress(done, total, f"created {done} of {total} parts")
 
+CONTROL_FIELDS = ("confirmation_token", "allow_duplicate", "resend_unconfirmed")
+
+
+def read_rows(backend: Backend):
+    """How the plan reads a list: inline, CSV text, or a file inside the allowed folders (errors are refusals)."""
+
+    def read(kind: str, value: Any, phone_column: str | None):
+        from zudu_mcp.recipients.sources import FileAccess, read_csv_text, read_file, rows_from_tasks
+
+        if kind == "tasks":
+            return rows_from_tasks(value), "the inline tasks"
+        if kind == "recipients_csv":
+            return read_csv_text(value, phone_column), "the CSV"
+        access = FileAccess(backend.settings.file_roots, backend.settings.mcp_max_file_mb * 1_048_576)
+        return read_file(value, access, phone_column), f"file {quote(value, 60)}"
+
+    return read
+
+
+async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = False) -> StoredPlan:
+    """The stored plan of this intent (the same arguments mean the same plan at any hour), else a new one."""
+    from zudu_mcp.recipients.sources import ListError
+
+    journal = backend.journal()
+    given = campaign.given()
+    intent = intent_of(ACTION, journal.account, given)
+    existing = await anyio.to_thread.run_sync(journal.plan_by_intent, ACTION, intent)
+    if existing is not None and not (again and existing.state == "done"):
+        return existing
+    client = backend.client()
+    agents = None
+    try:
+        _, agents = await client.list_agents(limit=100)
+    except ZuduError:
+        pass  # an id still works; a name needs the list
+    agent = choose_agent(campaign.agent_id, agents)
+    numbers = None
+    if not campaign.from_number:
         try:
-            created = await create_parts(
-                client, backend.journal(), plan.request, len(plan.parts), allow_duplicate=allow_duplicate, progress=progress,
-                lease_seconds=backend.settings.timeout_seconds * 3 + 10,  # the longest a create can take, retries included
-            )
-        except PartFailed as failure:
-            if failure.created:
-                return results.error(describe_partial(failure, plan), sandbox=backend.sandbox)
-            return results.error(str(failure.error) + (RETRY_IS_SAFE if failure.error.may_have_acted else ""), sandbox=backend.sandbox)
-        text, structured = describe_created(created, plan, backend)
-        return results.ok(text, structured, sandbox=backend.sandbox)
+            numbers = [n.phone_number for n in await client.list_phone_numbers()]
+        except ZuduError:
+            numbers = None
+    from_number, caller_note = choose_caller(campaign.from_number, numbers)
+    now = backend.now()
+    handle = new_handle(backend.sandbox)
+    expires = now.timestamp() + backend.settings.mcp_confirm_ttl_seconds
+    await anyio.to_thread.run_sync(lambda: journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building"))
+    context = PlanContext(now, journal.account, backend.settings, read_rows(backend))
 
-    return gate.bind(create_batch_call)
+    def build():
+        return plan_create(campaign, agent, from_number, caller_note, context,
+                           lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json))
+
+    try:
+        plan = await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
+    except BaseException as exc:
+        await anyio.to_thread.run_sync(journal.drop_plan, handle)
+        if isinstance(exc, ListError | OSError | UnicodeError | RecursionError) or type(exc) is ValueError:
+            raise Refusal(f"could not read the recipients: {exc}", "recipients") from None
+        raise
+    if again and existing is not None:
+        plan.intent = intent_of(ACTION, journal.account, given | {"again_after": existing.handle})
+    doc = plan.doc | {"summary": plan.summary, "findings": [f.as_dict() for f in plan.findings]}
+    await anyio.to_thread.run_sync(
+        lambda: journal.finish_plan(handle, plan.intent, doc, [(p.index, p.name, p.body_hash) for p in plan.parts])
+    )
+    stored = await anyio.to_thread.run_sync(journal.plan, handle)
+    assert stored is not None
+    return stored
 
 
-PREVIEW_DESCRIPTION = """Check a batch call before creating it: the same arguments as create_batch_call, every check,
-the time resolved, the recipients normalised and split, and nothing sent. Returns a summary to
-read to the person ("812 calls from +91 80 3531 5547 with agent Sales-Renewals, Sun 29 Nov 2026
-10:00 IST; ...") and a confirmation_token bound to exactly these arguments (it expires and works
-once): pass it to create_batch_call after the person agrees."""
-PREVIEW_ANNOTATIONS = annotations("Preview a batch call", read_only=True, destructive=False, idempotent=True)
+def consent_result(backend: Backend, plan: StoredPlan, ctx: Context | None, *, sent_now: bool = False) -> CallToolResult:
+    """A normal result, not an error: the summary to read, the token, and the one next call."""
+    from zudu_mcp.tools.confirmation import supports_elicitation
+
+    doc = plan.doc
+    expiry = describe_instant(int(plan.expires_at * 1000), doc.get("timezone") or "UTC", backend.now())
+    call = next_call(ACTION, plan.handle)
+    policy = backend.settings.mcp_confirm
+    lines = ["Nothing has been sent. Plan:", doc["summary"], ""]
+    if policy == "off":
+        lines.append(f"This server sends without asking (ZUDU_MCP_CONFIRM=off): {call} sends exactly this plan.")
+    elif policy in ("auto", "elicit") and ctx is not None and supports_elicitation(ctx):
+        lines.append(f"Call {call}: this client will ask the person to approve exactly this summary (do not ask them twice).")
+    else:
+        lines.append(f"Read this to the person. After a clear yes, call {call} (no other arguments needed; valid until {expiry.local}).")
+    structured = {"needs_confirmation": policy != "off", "confirmation_token": plan.handle, "expires_unix_ms": int(plan.expires_at * 1000),
+                  "next_call": call, "plan": plan_facts(plan)}
+    return results.reply("\n".join(lines), structured, sandbox=backend.sandbox)
+
+
+def plan_facts(plan: StoredPlan) -> dict[str, Any]:
+    doc = plan.doc
+    return {"summary": doc["summary"], "findings": doc["findings"], "when": doc.get("when"), "mode": doc.get("mode"),
+            "recipients": doc.get("recipients"), "parts": doc.get("parts"), "agent": doc.get("agent"), "from_number": doc.get("from_number"),
+            "problems": doc.get("problems")}
 
 
 def preview_batch_call_tool(backend: Backend):
-    create = create_batch_call_tool(backend)
-    hints = typing.get_type_hints(create, include_extras=True)
-    kept = [p for p in inspect.signature(create).parameters.values() if p.name not in ("ctx", "confirmation", "confirmation_token", "allow_duplicate")]
+    async def preview_batch_call(ctx: Context, **arguments: Any) -> CallToolResult:
+        campaign = Campaign.model_construct(**{key: arguments.get(key) for key in CAMPAIGN_FIELDS})
+        try:
+            plan = await obtain_plan(backend, campaign)
+        except Refusal as refusal:
+            return results.error(f"This batch call could not be planned: {refusal}", sandbox=backend.sandbox, code=refusal.code)
+        if plan.state != "open":
+            return delivered_already(backend, plan)
+        return consent_result(backend, plan, ctx)
 
-    async def preview_batch_call(**arguments: Any) -> CallToolResult:
-        arguments = {p.name: arguments.get(p.name, p.default) for p in kept}
-        plan = plan_or_refusal(backend, arguments, "This batch call could not be created as asked", "preview_batch_call")
-        if isinstance(plan, CallToolResult):
-            return plan
-        summary = await campaign_summary(plan, backend)
-        token, expires = backend.tokens().issue("create_batch_call", plan.digest)
-        policy = backend.settings.mcp_confirm
-        lines = ["Read this to the person and ask for a clear yes:", summary, ""]
-        if plan.resolution is not None and isinstance(plan.resolution.result, ScheduledTime):
-            lines.append(f"To keep exactly this start, send schedule as '{plan.resolution.result.local_iso}' (a relative time moves).")
-        if policy in ("auto", "token"):
-            expiry = describe_instant(int(expires * 1000), plan.fields["timezone"] or "UTC", backend.now())
-            lines.append(f"Then call create_batch_call with the same arguments and confirmation_token=\"{token}\" (valid once, until {expiry.local}).")
-        if policy in ("auto", "elicit"):
-            lines.append("Clients that can ask the person directly will show this summary again when create_batch_call runs.")
-        structured = {"summary": summary, "confirmation_token": token, "expires_unix_ms": int(expires * 1000),
-                      "parts": len(plan.parts), "recipients": len(plan.recipients.tasks)}
-        return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
-
-    preview_batch_call.__signature__ = inspect.Signature(
-        [p.replace(annotation=hints[p.name]) for p in kept], return_annotation=CallToolResult
-    )
-    preview_batch_call.__annotations__ = {p.name: hints[p.name] for p in kept} | {"return": CallToolResult}
-    return preview_batch_call
+    return preview_batch_call, PreviewArguments, None
 
 
-def plan_for(backend: Backend, arguments: dict[str, Any]) -> Plan:
-    tasks = arguments.get("tasks")
-    return build_plan(backend, arguments | {"tasks": [task.model_dump() for task in tasks] if tasks is not None else None})
+def create_batch_call_tool(backend: Backend):
+    async def obtain_for(arguments: dict[str, Any]) -> StoredPlan | None:
+        token = arguments.get("confirmation_token")
+        if token:
+            return backend.journal().plan(check_handle(token, sandbox=backend.sandbox))
+        campaign = Campaign.model_construct(**{key: arguments.get(key) for key in CAMPAIGN_FIELDS})
+        return await obtain_plan(backend, campaign, again=bool(arguments.get("allow_duplicate")))
+
+    gate = Gate(backend, obtain_for)
+
+    async def create_batch_call(ctx: Context, confirmation: Any = None, **arguments: Any) -> CallToolResult:
+        token = arguments.get("confirmation_token")
+        campaign = Campaign.model_construct(**{key: arguments.get(key) for key in CAMPAIGN_FIELDS})
+        journal = backend.journal()
+        client = backend.client()  # missing credentials are said before anything else
+        resend = False
+        try:
+            if token:
+                found = journal.plan(check_handle(token, sandbox=backend.sandbox))
+                stored = usable(found, RESEND if found is not None and found.action == RESEND else ACTION, backend.now())
+                if stored.action == RESEND:
+                    resend, target = True, journal.plan(stored.doc["target"])
+                    if target is None:
+                        raise Refusal("the plan this resend belongs to is gone.", "unknown_token")
+                    decision = gate.decide(stored, confirmation, token)
+                    if not decision.go:
+                        return refused_consent(backend, stored, decision, ctx)
+                    journal.set_plan_state(stored.handle, "done")
+                    stored = target
+                else:
+                    check_same(campaign, stored)
+            else:
+                stored = await obtain_plan(backend, campaign, again=bool(arguments.get("allow_duplicate")))
+        except Refusal as refusal:
+            return results.error(f"create_batch_call was not run (nothing was sent): {refusal}", sandbox=backend.sandbox, code=refusal.code)
+        if not resend:
+            decision = gate.decide(stored, confirmation, token)
+            if not decision.go:
+                return refused_consent(backend, stored, decision, ctx)
+            if stored.state == "done":
+                return delivered_already(backend, stored, by_token=bool(token))
+            if stored.state == "open":
+                refusal = start_passed(backend, stored)
+                if refusal is not None:
+                    journal.set_plan_state(stored.handle, "void", only_from=("open",))
+                    return results.error(refusal, sandbox=backend.sandbox, code="start_passed")
+                if not journal.set_plan_state(stored.handle, "confirmed", only_from=("open",)):
+                    other = journal.plan_by_intent(ACTION, stored.intent)  # an identical plan is being delivered: that one
+                    if other is not None and other.handle != stored.handle:
+                        journal.set_plan_state(stored.handle, "void", only_from=("open",))
+                    stored = other or journal.plan(stored.handle) or stored
+        return await send(backend, client, stored, ctx, resend=resend or bool(arguments.get("resend_unconfirmed") and backend.settings.mcp_confirm == "off"))
+
+    names = [*CAMPAIGN_FIELDS, *CONTROL_FIELDS]
+    return gate.bind(create_batch_call, names), CreateArguments, gate.parameter
 
 
-def plan_or_refusal(backend: Backend, arguments: dict[str, Any], refused: str, tool: str) -> Plan | CallToolResult:
+def check_same(campaign: Campaign, stored: StoredPlan) -> None:
+    """Arguments sent with a token must be the plan's own; the plan holds the rest."""
+    sent, planned = field_hashes(campaign.given()), stored.doc.get("fields", {})
+    different = sorted(key for key, value in sent.items() if planned.get(key) != value)
+    if different:
+        raise Refusal(
+            f"{', '.join(different)} differ{'s' if len(different) == 1 else ''} from the confirmed plan. Send only confirmation_token "
+            "to send the plan as the person approved it, or call preview_batch_call with the new arguments and confirm that summary.",
+            "plan_mismatch",
+        )
+
+
+def start_passed(backend: Backend, stored: StoredPlan) -> str | None:
+    trigger = stored.doc.get("trigger_ms")
+    now = backend.now()
+    if trigger is not None and trigger <= now.timestamp() * 1000:
+        when = describe_instant(trigger, stored.doc.get("timezone") or "UTC", now)
+        return (f"Nothing was sent: the approved start ({when.local}) has passed ({when.relative}). The server never moves an approved "
+                "time on its own: preview again with a new time and confirm that summary with the person.")
+    return None
+
+
+def refused_consent(backend: Backend, stored: StoredPlan, decision: Any, ctx: Context | None) -> CallToolResult:
+    if decision.kind == "needs_confirmation":
+        if stored.action == RESEND:
+            return resend_result(backend, stored)
+        return consent_result(backend, stored, ctx)
+    if decision.kind == "declined":
+        return results.reply(decision.message, {"sent": False, "declined": True}, sandbox=backend.sandbox)
+    return results.error(decision.message, sandbox=backend.sandbox, code=decision.kind)
+
+
+def delivered_already(backend: Backend, stored: StoredPlan, *, by_token: bool = False) -> CallToolResult:
+    parts = backend.journal().parts(stored.handle)
+    ids = [p.batch_call_id for p in parts if p.batch_call_id]
+    made = describe_instant(int(stored.created_at * 1000), stored.doc.get("timezone") or "UTC", backend.now())
+    head = "Already created with this confirmation" if by_token else "Not created again: an identical create already made"
+    lines = [f"{head} ({made.relative}): " + ", ".join(ids) + ". Nothing was sent now.",
+             "get_batch_call shows its progress; allow_duplicate: true creates another campaign."]
+    from zudu_mcp.zudu.models import BatchCall
+
+    batches = [BatchCall.model_validate(p.batch).model_dump() for p in parts if p.batch]
+    return results.reply("\n".join(lines), {"duplicates": ids, "batch_call": batches[0] if batches else None, "batch_calls": batches},
+                         sandbox=backend.sandbox)
+
+
+async def send(backend: Backend, client: Any, stored: StoredPlan, ctx: Context, *, resend: bool) -> CallToolResult:
+    journal = backend.journal()
+
+    async def progress(done: int, total: int) -> None:
+        await ctx.report_progress(done, total, f"created {done} of {total} parts")
+
+    settings = backend.settings
+    options = Options(lease_seconds=max(10.0, settings.timeout_seconds), settle_seconds=settings.mcp_settle_seconds,
+                      wait_seconds=settings.mcp_wait_seconds, resend_unknown=resend, progress=progress)
     try:
-        return plan_for(backend, arguments)
-    except Refusal as refusal:
-        return results.error(f"{refused}: {refusal}")
-    except ValidationError as exc:
-        return results.error(results.explain_validation_error(exc, tool))
+        delivery = await deliver(stored, client, journal, options)
+    except Stopped as stop:
+        return describe_stopped(backend, stored, stop.delivery)
+    journal.set_plan_state(stored.handle, "done")
+    text, structured = describe_created(backend, stored, delivery)
+    return results.reply(text, structured, sandbox=backend.sandbox)
 
 
-async def summary_or_none(backend: Backend, arguments: dict[str, Any]) -> str | None:
-    try:
-        return await campaign_summary(plan_for(backend, arguments), backend)
-    except (Refusal, ValidationError):
-        return None
-
-
-async def campaign_summary(plan: Plan, backend: Backend) -> str:
-    """One paragraph a person can approve: who, from where, with whom, when, and what was dropped."""
-    fields, count = plan.fields, len(plan.recipients.tasks)
-    agent = await agent_name(backend, fields["agent_id"])
-    if fields["status"] == "draft":
-        when = "saved as a draft (nobody is called until it is run)"
-    elif fields["send_now"] or fields["status"] == "sent":
-        when = "starting immediately"
-    else:
-        start = describe_instant(fields["trigger_timestamp"], fields["timezone"] or "UTC", backend.now())
-        when = f"{start.local}, {start.relative}"
-    parts = [f"{count} call{'s' if count != 1 else ''} from {pretty_number(fields['from_number'])} with agent {agent}, {when}"]
-    if len(plan.parts) > 1:
-        parts.append(f"in {len(plan.parts)} batches of at most 1000")
-    if fields["quiet_hours"] is not None and fields["quiet_hours"].enabled:
-        quiet = fields["quiet_hours"]
-        parts.append(f"quiet hours {quiet.start_time}–{quiet.end_time} {quiet.timezone}")
-    retries = describe_retries(plan.request(0))
-    if retries != "Zudu's defaults":
-        parts.append(f"retries: {retries}")
-    dropped = [*plan.recipients.rejected, *plan.recipients.duplicates]
-    if dropped:
-        shown = ", ".join(f"line {p.line} ({p.reason})" for p in sorted(dropped, key=lambda p: p.line)[:3])
-        parts.append(f"{len(dropped)} row{'s' if len(dropped) != 1 else ''} dropped: {shown}" + (" ..." if len(dropped) > 3 else ""))
-    text = "; ".join(parts) + "."
-    if fields["trigger_timestamp"] and fields["status"] != "draft":
-        text += "".join(f" {line}" for line in calling_window_lines(fields["trigger_timestamp"], plan, backend))
-    return text
-
-
-async def agent_name(backend: Backend, agent_id: str) -> str:
-    """The agent's name when Zudu tells us (best effort: the id is shown otherwise)."""
-    try:
-        _, agents = await backend.client().list_agents(limit=100)
-    except ZuduError:
-        return agent_id
-    return next((f"{a.name} ({agent_id})" for a in agents if a.agent_id == agent_id and a.name), agent_id)
-
-
-def pretty_number(e164: str) -> str:
-    import phonenumbers
-
-    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def describe_partial(failure: PartFailed, plan: Plan) -> str:
-    total = len(plan.parts)
-    lines = [f"Only part of the campaign exists: part {failure.index} of {total} failed and the parts after it were not sent."]
-    lines += [f"- part {i}: {c.batch.batch_call_id} \"{c.batch.name}\" exists" for i, c in enumerate(failure.created, start=1)]
-    lines.append(f"- part {failure.index}: {failure.error}")
-    if failure.index < total:
-        lines.append(f"- parts {failure.index + 1} to {total}: not sent")
-    lines.append("Calling create_batch_call again with the same arguments resumes: parts that exist are not sent again.")
-    return "\n".join(lines)
-
-
-def describe_created(outcomes: list[Created], plan: Plan, backend: Backend) -> tuple[str, dict]:
-    created = [c.batch for c in outcomes]
-    first, request = created[0], plan.request(0)
-    zone = first.timezone or request.timezone or "UTC"
-    recipients = len(plan.recipients.tasks)
-    duplicates = [c for c in outcomes if c.duplicate_of is not None]
+def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -> tuple[str, dict[str, Any]]:
+    doc = stored.doc
+    created = delivery.batches
+    first = created[0]
+    zone = first.timezone or doc.get("timezone") or "UTC"
+    earlier = [p for p in delivery.parts if p.status in ("existing", "found")]
     if len(created) == 1:
-        verb = "Not created again: an identical create already made" if duplicates else "Batch call created:"
-        lines = [f"{verb} {first.batch_call_id} \"{first.name or request.name}\"", f"Status: {first.status or 'unknown'}"]
+        verb = "Not created again: an identical create already made" if earlier and earlier[0].status == "existing" else "Batch call created:"
+        lines = [f"{verb} {first.batch_call_id} {quote(first.name or doc['name'])}", f"Status: {first.status or 'unknown'}"]
     else:
-        lines = [f"Created {len(created)} batch calls for {recipients} recipients (Zudu takes at most 1000 per batch):"]
-        lines += [f"- {b.batch_call_id} \"{b.name}\": {len(tasks)} recipients, {b.status}" for b, (_, tasks) in zip(created, plan.parts, strict=True)]
+        lines = [f"Created {len(created)} batch calls for {doc['recipients']} recipients (Zudu takes at most 1000 per batch):"]
+        lines += [f"- {part.batch.batch_call_id} {quote(part.batch.name)}: {part.count} recipients, {part.batch.status}"
+                  + (" (existed already)" if part.status in ("existing", "found") else "") for part in delivery.parts if part.batch]
     start = None
     if (first.status or "") == "draft":
         lines.append("When: not scheduled; it is a draft and dials nobody until it is executed.")
     elif first.scheduled_timestamp:
         start = describe_instant(first.scheduled_timestamp, zone, backend.now())
         lines.append(f"When: {start.local}, {start.relative}; UTC {start.utc}")
-        if (note := quiet_hours_line(first.scheduled_timestamp, request.quiet_hours, zone, backend)) is not None:
-            lines.append(note)
-    resolution = plan.resolution
-    if resolution is not None and isinstance(resolution.result, ScheduledTime):
-        lines.append(f"  From {resolution.result.input!r}. {describe_defaults(resolution)}")
-        lines += [f"  {line}" for line in reading_notes(resolution.result)]
-    lines.append(f"Recipients: {recipients}, calling from {first.from_number or request.from_number}")
-    lines += describe_recipients(plan.recipients, plan.source, plan.region, plan.region_source)
-    if first.scheduled_timestamp and (first.status or "") != "draft":
-        lines += calling_window_lines(first.scheduled_timestamp, plan, backend)
-    lines.append(f"Agent: {first.agent_id or request.agent_id}")
-    lines.append(f"Retries: {describe_retries(request)}")
-    lines.append(f"Quiet hours: {describe_quiet_hours(request.quiet_hours)}")
-    if duplicates:
-        lines.append(
-            f"{len(duplicates)} of {len(created)} batch(es) already existed from an identical request in the last 24 hours "
-            "and were not sent again (allow_duplicate: true creates another)."
-        )
+    if doc.get("schedule"):
+        lines.append(f"  From {doc['schedule']['input']!r}.")
+    lines.append(f"Recipients: {doc['recipients']}, calling from {first.from_number or doc['from_number']}")
+    agent = doc["agent"]
+    lines.append(f"Agent: {quote(agent['name'], 60) + ' ' if agent.get('name') else ''}{first.agent_id or agent['agent_id']}")
+    lines.append(f"Retries: {describe_retries(doc['settings'])}")
+    quiet = doc["settings"].get("quiet_hours")
+    lines.append("Quiet hours: " + (f"{quiet['start_time']}–{quiet['end_time']} {quiet['timezone']} (no calls in this window)" if quiet and quiet.get("enabled", True) else "none"))
+    lines += [("Warning: " if f["warning"] else "Note: ") + f["text"] + "." for f in doc["findings"]
+              if f["kind"] not in ("quiet_hours",) or f["warning"]]
     structured = {
-        "duplicates": [c.batch.batch_call_id for c in duplicates],
+        "duplicates": [p.batch.batch_call_id for p in earlier if p.batch],
         "batch_call": first.model_dump(),
-        "batch_calls": [b.model_dump() for b in created],
+        "batch_calls": [b.model_dump() for b in created[:20]],
         "start": start.as_dict() if start else None,
-        "schedule": resolution.result.as_dict() if resolution else None,
-        "recipients": {
-            "kept": recipients,
-            "refused": [vars(r) for r in plan.recipients.rejected],
-            "duplicates": [vars(r) for r in plan.recipients.duplicates],
-        },
+        "schedule": doc.get("schedule"),
+        "plan": plan_facts(stored),
     }
     return "\n".join(lines), structured
 
 
-def calling_window_lines(start_ms: int, plan: Plan, backend: Backend) -> list[str]:
-    window = parse_window(backend.settings.calling_window)
-    start = datetime.fromtimestamp(start_ms / 1000, tz=UTC)
-    outside = outside_calling_window(start, [task["to_number"] for task in plan.recipients.tasks], window)
-    if not outside:
-        return []
-    count = sum(zone.count for zone in outside)
-    where = "; ".join(f"{zone.count} in {zone.zone} ({zone.local_time})" for zone in outside[:5])
-    return [
-        f"Warning: {count} recipients would be called outside {window[0]:%H:%M}-{window[1]:%H:%M} their local time: {where}. "
-        "Consider another start time or a separate batch for them (ZUDU_CALLING_WINDOW sets the hours)."
-    ]
+def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -> CallToolResult:
+    """Part by part: what exists, what failed, what may exist, and the one safe next step."""
+    token = stored.handle
+    stuck = next(p for p in delivery.parts if p.batch is None and p.status != "not_sent")
+    lines = []
+    if len(delivery.parts) > 1:
+        lines.append(f"Campaign {quote(stored.doc['name'])}: {len(delivery.batches)} of {len(delivery.parts)} batches exist.")
+        for part in delivery.parts:
+            lines.append(f"- part {part.index + 1} {quote(part.name)}: " + describe_part(part))
+    retry = next_call(ACTION, token)
+    structured: dict[str, Any] = {"parts": [{"index": p.index, "status": p.status, "batch_call_id": p.batch.batch_call_id if p.batch else None,
+                                             "error": p.error} for p in delivery.parts[:50]], "retry_call": retry, "confirmation_token": token}
+    if stuck.status == "failed":
+        lines.insert(0, f"Zudu did not create {quote(stuck.name)}: {stuck.error}")
+        lines.append(f"Nothing else was sent. Fix the cause, then {retry} resumes: parts that exist are not sent again.")
+        return results.reply("\n".join(lines), structured, sandbox=backend.sandbox, error=True, code="failed")
+    if stuck.status in ("waiting", "settling"):
+        at = describe_instant(int((stuck.retry_at or 0) * 1000), stored.doc.get("timezone") or "UTC", backend.now())
+        why = "another request is sending it right now" if stuck.status == "waiting" else "Zudu may still be creating it after the last attempt"
+        lines.insert(0, f"Not sent again: {quote(stuck.name)} may already exist ({why}). Nothing was sent now.")
+        lines.append(f"Ask again after {at.local} ({at.relative}) with {retry}: the server then looks for it at Zudu first.")
+        structured["retry_at_unix_ms"] = int((stuck.retry_at or 0) * 1000)
+        return results.reply("\n".join(lines), structured, sandbox=backend.sandbox, error=True, code=stuck.status)
+    # unknown: it may exist at Zudu and the list does not show it (yet)
+    lines.insert(0, f"{stuck.error or 'No answer came back'}" if stuck.error else "No answer came back.")
+    lines.insert(1, f"Whether Zudu created {quote(stuck.name)} is unknown, so nothing was sent again. Calling {retry} again is safe: "
+                 "the server looks for the batch at Zudu before anything is sent again.")
+    if stuck.status == "unconfirmed":
+        resend = resend_plan(backend, stored, stuck)
+        lines.append(f"If list_batch_calls shows no such batch and the person accepts that up to {stuck.count} people may be called twice, "
+                     f"the explicit resend is {next_call(ACTION, resend.handle)}" + (" (or resend_unconfirmed: true)" if backend.settings.mcp_confirm == "off" else "") + ".")
+        structured["resend_token"] = resend.handle
+    return results.reply("\n".join(lines), structured, sandbox=backend.sandbox, error=True, code="unknown")
 
 
-def describe_retries(request: CreateBatchCallRequest) -> str:
-    config = request.retry_config
-    if config is not None and not config.enabled:
-        return "off"
-    parts = [f"up to {config.max_attempts} attempts"] if config else []
-    for rule in request.retry_rules or ():
-        if not rule.enabled:
-            continue
-        timing = rule.retry_timing
-        when = f"at {timing.time}" if timing.type == "AT" else f"after {timing.duration_minutes} min"
-        parts.append(f"{rule.condition.replace('_', ' ')} {when}")
-    return "; ".join(parts) if parts else "Zudu's defaults"
+def describe_part(part: PartResult) -> str:
+    return {"created": "created", "found": "found at Zudu", "existing": "existed already", "failed": f"failed: {part.error}",
+            "unknown": "may exist (outcome unknown)", "unconfirmed": "may exist (not found at Zudu yet)", "waiting": "being sent by another request", "settling": "may still be created by Zudu",
+            "not_sent": "not sent"}[part.status] + (f" ({part.batch.batch_call_id})" if part.batch else "")
 
 
-def describe_quiet_hours(quiet: QuietHours | None) -> str:
-    if quiet is None or not quiet.enabled:
-        return "none"
-    return f"{quiet.start_time}–{quiet.end_time} {quiet.timezone} (no calls in this window)"
+def resend_plan(backend: Backend, stored: StoredPlan, part: PartResult) -> StoredPlan:
+    """The explicit, confirmed resend of a part whose outcome is unknown: its own plan, naming the risk."""
+    journal = backend.journal()
+    intent = digest({"resend": stored.handle, "part": part.index})[:40]
+    existing = journal.plan_by_intent(RESEND, intent)
+    if existing is not None and existing.state == "open" and existing.expires_at > backend.now().timestamp():
+        return existing
+    handle = new_handle(backend.sandbox)
+    summary = (f"Send {quote(part.name)} to Zudu again although an earlier attempt may have created it: if it did, up to {part.count} "
+               "people will be called twice.")
+    journal.save_plan(handle, RESEND, intent, backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds,
+                      {"summary": summary, "findings": [], "target": stored.handle, "name": part.name})
+    plan = journal.plan(handle)
+    assert plan is not None
+    return plan
+
+
+def resend_result(backend: Backend, stored: StoredPlan) -> CallToolResult:
+    call = next_call(ACTION, stored.handle)
+    text = f"Nothing has been sent. {stored.doc['summary']}\nOnly after the person accepts that risk, call {call}."
+    return results.reply(text, {"needs_confirmation": True, "confirmation_token": stored.handle, "next_call": call}, sandbox=backend.sandbox)
 
 
 TOOLS = [
-    ToolSpec(preview_batch_call_tool, PREVIEW_DESCRIPTION, PREVIEW_ANNOTATIONS),
-    ToolSpec(create_batch_call_tool, CREATE_DESCRIPTION, CREATE_ANNOTATIONS),
+    ToolSpec(preview_batch_call_tool, PREVIEW_DESCRIPTION, PREVIEW_ANNOTATIONS, name="preview_batch_call"),
+    ToolSpec(create_batch_call_tool, CREATE_DESCRIPTION, CREATE_ANNOTATIONS, name="create_batch_call"),
 ]

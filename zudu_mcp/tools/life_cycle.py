@@ -12,26 +12,36 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult
 from pydantic import Field, ValidationError
 
+from mcp.server.mcpserver import Context
+
 from zudu_mcp.backend import Backend
-from zudu_mcp.delivery import journaled
-from zudu_mcp.journal import payload_hash
+from zudu_mcp.consent import check_handle, new_handle, usable
+from zudu_mcp.delivery import db, journaled
+from zudu_mcp.journal import StoredPlan
+from zudu_mcp.plan import Finding, calling_findings, digest
+from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling import ScheduledTime
 from zudu_mcp.scheduling.defaults import Resolution, resolve
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
-from zudu_mcp.tools.confirmation import Gate
+from zudu_mcp.tools.confirmation import Gate, next_call
+from zudu_mcp.untrusted import quote
 from zudu_mcp.tools.scheduling import describe_defaults, describe_resolution, reading_notes
-from zudu_mcp.zudu.errors import ZuduError
-from zudu_mcp.zudu.models import MAX_NAME_LENGTH, BatchCall, BatchCallId, BatchStatus, BatchTask, TimeZoneName, UpdateBatchCallRequest
+from zudu_mcp.zudu.models import (
+    MAX_NAME_LENGTH,
+    BatchCall,
+    BatchCallId,
+    BatchStatus,
+    BatchTask,
+    TimeZoneName,
+    UpdateBatchCallRequest,
+    check_trigger_timestamp,
+)
 
 BatchIdArgument = Annotated[BatchCallId, Field(description="The batch id, e.g. 'batch_call_73077b8359a4478189e503a1547a9147' (from create_batch_call or list_batch_calls).")]
 TaskStatus = Literal["PENDING", "CALLING", "COMPLETED", "FAILED"]
 MAX_TASKS_FETCHED = 1000  # a batch holds at most 1000 tasks: 10 pages of 100
 MAX_SHOWN = 50
-
-class Refusal(Exception):
-    """Stops an update before anything is sent."""
-
 
 NEXT_STEPS = {
     "draft": "It dials nobody until run: execute_batch_call to start now, update_batch_call with schedule and status 'scheduled' to schedule it, or delete_batch_call.",
@@ -171,42 +181,149 @@ def list_batch_call_tasks_tool(backend: Backend):
     return list_batch_call_tasks
 
 
-TokenArgument = Annotated[str | None, Field(max_length=2000, description="The confirmation_token from this tool's earlier answer, after the person agreed.")]
+TokenArgument = Annotated[str | None, Field(max_length=200, description="The confirmation_token this tool returned, after the person agreed.")]
 
 
-def summarizing(backend: Backend, describe: Callable[[BatchCall], str | None]) -> Callable[[dict[str, Any]], Awaitable[str | None]]:
-    """The consent question for an action on one batch: None when it cannot go ahead (the tool says why)."""
+@dataclass
+class Targets:
+    """The batches an action applies to: every part of the campaign the given batch belongs to."""
 
-    async def summarize(arguments: dict[str, Any]) -> str | None:
-        try:
-            return describe(await backend.client().get_batch_call(arguments["batch_call_id"]))
-        except ZuduError:
-            return None
+    batches: list[BatchCall]
+    campaign: StoredPlan | None
 
-    return summarize
+    @property
+    def ids(self) -> list[str]:
+        return [b.batch_call_id for b in self.batches]
+
+    @property
+    def recipients(self) -> int:
+        return sum(b.total or b.total_task_count or 0 for b in self.batches)
+
+    def title(self) -> str:
+        first = self.batches[0]
+        name = self.campaign.doc.get("name") if self.campaign else first.name
+        parts = f" ({len(self.batches)} batches)" if len(self.batches) > 1 else ""
+        return f"{quote(name or first.batch_call_id)}{parts}"
+
+
+async def targets(backend: Backend, batch_call_id: str) -> Targets:
+    client = backend.client()
+    found = await db(backend.journal().campaign_of, batch_call_id)
+    if found is None:
+        return Targets([await client.get_batch_call(batch_call_id)], None)
+    stored, parts = found
+    ids = [p.batch_call_id for p in parts if p.batch_call_id] or [batch_call_id]
+    return Targets([await client.get_batch_call(i) for i in ids], stored)
+
+
+async def recipient_zones(backend: Backend, found: Targets) -> dict[str, int]:
+    """Recipients per zone, for the calling window: from the plan when this server made it, else from Zudu's tasks."""
+    if found.campaign is not None and found.campaign.doc.get("zones") is not None:
+        return dict(found.campaign.doc["zones"])
+    from zudu_mcp.recipients.phones import zones_of
+
+    zones: Counter[str] = Counter()
+    for batch in found.batches:
+        for task in await all_tasks(backend, batch.batch_call_id):
+            if task.to_number and (where := zones_of(task.to_number)):
+                zones[where[0]] += 1
+    return dict(zones)
+
+
+async def window_notes(backend: Backend, found: Targets, start_ms: int, zone: str) -> list[Finding]:
+    quiet = found.campaign.doc.get("quiet_hours") if found.campaign is not None else None
+    return calling_findings(start_ms, await recipient_zones(backend, found), quiet, backend.settings.calling_window, zone, backend.now())
+
+
+async def lifecycle_plan(backend: Backend, action: str, found: Targets, summary: str, findings: list[Finding], extra: dict[str, Any]) -> StoredPlan:
+    """Execute, update and delete are approved as plans too: one confirmation for every part, the same words."""
+    journal = backend.journal()
+    intent = digest({"action": action, "targets": found.ids, "extra": extra})[:40]
+    existing = await db(journal.plan_by_intent, action, intent)
+    if existing is not None and existing.state == "open":
+        return existing
+    handle = new_handle(backend.sandbox)
+    text = "; ".join([summary, *(f.text.rstrip(".") for f in findings)]) + "."
+    doc = {"summary": text, "findings": [f.as_dict() for f in findings], "targets": found.ids, "timezone": found.batches[0].timezone} | extra
+    await db(journal.save_plan, handle, action, intent, backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds, doc)
+    stored = await db(journal.plan, handle)
+    assert stored is not None
+    return stored
+
+
+async def consent_for(backend: Backend, gate: Gate, action: str, token: str | None, confirmation: Any, plan: Any) -> CallToolResult | StoredPlan:
+    """The approved plan, or the result to return instead (a normal needs-confirmation result, or why not)."""
+    journal = backend.journal()
+    if token:
+        stored = usable(await db(journal.plan, check_handle(token, sandbox=backend.sandbox)), action, backend.now())
+    else:
+        stored = await plan()
+    decision = gate.decide(stored, confirmation, token)
+    if decision.go:
+        return stored
+    if decision.kind == "needs_confirmation":
+        call = next_call(action, stored.handle)
+        lines = ["Nothing has been changed. Plan:", stored.doc["summary"], "", f"Read this to the person. After a clear yes, call {call}."]
+        return results.reply("\n".join(lines), {"needs_confirmation": True, "confirmation_token": stored.handle, "next_call": call,
+                                                "plan": {"summary": stored.doc["summary"], "findings": stored.doc["findings"], "targets": stored.doc["targets"]}},
+                             sandbox=backend.sandbox)
+    if decision.kind == "declined":
+        return results.reply(decision.message, {"sent": False, "declined": True}, sandbox=backend.sandbox)
+    return results.error(decision.message, sandbox=backend.sandbox, code=decision.kind)
+
+
+def per_part(found: Targets, done: list[tuple[str, str]]) -> list[str]:
+    if len(found.batches) <= 1:
+        return []
+    return [f"- {batch_id}: {what}" for batch_id, what in done]
+
+
+def lifecycle_gate(backend: Backend, planner: Callable[[dict[str, Any]], Awaitable[StoredPlan | None]]) -> Gate:
+    async def obtain(arguments: dict[str, Any]) -> StoredPlan | None:
+        token = arguments.get("confirmation_token")
+        if token:
+            return await db(backend.journal().plan, check_handle(token, sandbox=backend.sandbox))
+        return await planner(arguments)
+
+    return Gate(backend, obtain)
 
 
 def execute_batch_call_tool(backend: Backend):
-    gate = Gate(backend, "execute_batch_call", summarizing(backend, execute_summary))
+    async def planned(arguments: dict[str, Any]) -> StoredPlan | None:
+        found = await targets(backend, arguments["batch_call_id"])
+        return await execute_plan(backend, found)
 
-    async def execute_batch_call(batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
+    gate = lifecycle_gate(backend, planned)
+
+    async def execute_batch_call(ctx: Context, batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
         client = backend.client()
-        batch = await client.get_batch_call(batch_call_id)
-        payload = {"batch_call_id": batch_call_id}
-        refusal = gate.refusal(confirmation, confirmation_token, payload_hash(payload), execute_summary(batch))
-        if refusal is not None:
-            return results.error(refusal, sandbox=backend.sandbox)
-        started = await journaled(backend.journal(), "execute", payload, batch_call_id, lambda: client.execute_batch_call(batch_call_id))
-        batch = await client.get_batch_call(batch_call_id) if started is None else started
-        lines = ["Started: Zudu is dialing this batch now (it runs asynchronously)."] + progress_report(batch, backend)
-        return results.ok("\n".join(lines), {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
+        found = await targets(backend, batch_call_id)
+        runnable = [b for b in found.batches if b.status in ("draft", "scheduled")]
+        if not runnable:
+            return results.error(f"{batch_call_id} is {found.batches[0].status}: only a draft or scheduled batch can be started.", sandbox=backend.sandbox, code="not_runnable")
+        approved = await consent_for(backend, gate, "execute_batch_call", confirmation_token, confirmation, lambda: execute_plan(backend, found))
+        if isinstance(approved, CallToolResult):
+            return approved
+        done = []
+        for batch in runnable:
+            started = await journaled(backend.journal(), "execute", {"batch_call_id": batch.batch_call_id}, batch.batch_call_id,
+                                      lambda b=batch: client.execute_batch_call(b.batch_call_id))
+            done.append((batch.batch_call_id, "started" if started is None else f"started ({started.status})"))
+        await db(backend.journal().set_plan_state, approved.handle, "done")
+        batch = await client.get_batch_call(runnable[0].batch_call_id)
+        lines = ["Started: Zudu is dialing now (it runs asynchronously)."] + per_part(found, done) + progress_report(batch, backend)
+        lines += [f"Warning: {f['text']}." for f in approved.doc["findings"] if f["warning"]]
+        return results.ok("\n".join(lines), {"batch_call": batch.model_dump(), "started": [i for i, _ in done], "plan": approved.doc}, sandbox=backend.sandbox)
 
-    return gate.bind(execute_batch_call)
+    return gate.bind(execute_batch_call, ["batch_call_id", "confirmation_token"])
 
 
-def execute_summary(batch: BatchCall) -> str:
-    count = batch.total or batch.total_task_count or 0
-    return f"Start dialing \"{batch.name}\" now: {count} recipients from {batch.from_number} with agent {batch.agent_id} (it is {batch.status})."
+async def execute_plan(backend: Backend, found: Targets) -> StoredPlan:
+    first = found.batches[0]
+    summary = (f"Start dialing {found.title()} now: {found.recipients} recipients from {first.from_number} with agent {first.agent_id} "
+               f"(it is {first.status})")
+    findings = await window_notes(backend, found, int(backend.now().timestamp() * 1000), first.timezone or "UTC")
+    return await lifecycle_plan(backend, "execute_batch_call", found, summary, findings, {})
 
 
 @dataclass
@@ -238,129 +355,165 @@ def plan_change(backend: Backend, before: BatchCall, arguments: dict[str, Any]) 
         if not isinstance(resolution.result, ScheduledTime):
             raise Refusal("\n".join(describe_resolution(resolution)))
         trigger = resolution.result.unix_ms
-        notes = [f"From {schedule!r}. {describe_defaults(resolution)}", *reading_notes(resolution.result)]
-    if trigger is not None and trigger <= backend.now().timestamp() * 1000:
-        raise Refusal("the new start time is in the past. Send a future time.")
+        notes = [f"from {schedule!r}: {describe_defaults(resolution)}", *reading_notes(resolution.result)]
+    if trigger is not None:
+        try:
+            check_trigger_timestamp(trigger, backend.now())
+        except ValueError as exc:
+            raise Refusal(str(exc)) from None
+        if trigger <= backend.now().timestamp() * 1000:
+            raise Refusal("the new start time is in the past. Send a future time.")
     request = UpdateBatchCallRequest(name=arguments["name"], status=arguments["status"], trigger_timestamp=trigger, timezone=arguments["timezone"])
     return Change(request, notes, resolution)
 
 
-def change_summary(backend: Backend, before: BatchCall, change: Change) -> str:
+async def change_plan(backend: Backend, found: Targets, change: Change) -> StoredPlan:
+    before = found.batches[0]
     parts = []
+    findings = [Finding("time", note) for note in change.notes]
+    zone = change.request.timezone or before.timezone or "UTC"
     if change.request.trigger_timestamp is not None:
-        after = describe_instant(change.request.trigger_timestamp, change.request.timezone or before.timezone or "UTC", backend.now())
+        after = describe_instant(change.request.trigger_timestamp, zone, backend.now())
         parts.append(f"start moved from {when(before, backend)} to {after.local} ({after.relative})")
+        findings += await window_notes(backend, found, change.request.trigger_timestamp, zone)
     if change.request.status is not None:
         parts.append(f"status {before.status} -> {change.request.status}")
+        if change.request.status == "sent":
+            findings += await window_notes(backend, found, int(backend.now().timestamp() * 1000), zone)
     if change.request.name is not None:
-        parts.append(f"renamed to \"{change.request.name}\"")
-    return f"Change \"{before.name}\" ({before.total or before.total_task_count or 0} recipients): " + "; ".join(parts) + "."
+        parts.append(f"renamed to {quote(change.request.name)}")
+    summary = f"Change {found.title()} ({found.recipients} recipients): " + "; ".join(parts)
+    return await lifecycle_plan(backend, "update_batch_call", found, summary, findings, {"update": change.request.to_wire()})
 
 
 def update_batch_call_tool(backend: Backend):
-    async def summarize(arguments: dict[str, Any]) -> str | None:
-        try:
-            before = await backend.client().get_batch_call(arguments["batch_call_id"])
-            change = plan_change(backend, before, arguments)
-        except (ZuduError, Refusal, ValidationError):
-            return None
-        return change_summary(backend, before, change) if change.needs_consent else None
+    async def planned(arguments: dict[str, Any]) -> StoredPlan | None:
+        found = await targets(backend, arguments["batch_call_id"])
+        change = plan_change(backend, found.batches[0], arguments)
+        return await change_plan(backend, found, change) if change.needs_consent else None
 
-    gate = Gate(backend, "update_batch_call", summarize)
+    gate = lifecycle_gate(backend, planned)
 
     async def update_batch_call(
+        ctx: Context,
         batch_call_id: BatchIdArgument,
-        name: Annotated[str | None, Field(min_length=1, max_length=MAX_NAME_LENGTH, description="New name.")] = None,
-        schedule: Annotated[str | None, Field(max_length=500, description="New start time as the person said it ('Monday 10am', 'in 2 hours') or ISO; read in the batch's zone unless `timezone` is sent.")] = None,
-        trigger_timestamp: Annotated[int | None, Field(gt=0, description="New start time as Unix milliseconds; use instead of schedule.")] = None,
-        timezone: Annotated[TimeZoneName | None, Field(description="New IANA time zone of the batch, e.g. 'America/New_York'.")] = None,
-        status: Annotated[BatchStatus | None, Field(description="'scheduled' to schedule a draft, 'draft' to hold a scheduled batch (or use hold_batch_call), 'sent' to start now.")] = None,
+        name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH, description="New name.")] = None,
+        schedule: Annotated[str | None, Field(max_length=500, description="New start as the person said it ('Monday 10am') or ISO; read in the batch's zone unless timezone is sent.")] = None,
+        trigger_timestamp: Annotated[int | None, Field(description="New start as Unix milliseconds, instead of schedule.")] = None,
+        timezone: Annotated[TimeZoneName | None, Field(description="New IANA zone, e.g. 'America/New_York'.")] = None,
+        status: Annotated[BatchStatus | None, Field(description="'scheduled' schedules a draft, 'draft' holds it, 'sent' starts now.")] = None,
         confirmation_token: TokenArgument = None,
         confirmation: Any = None,
     ) -> CallToolResult:
-        arguments = {"name": name, "schedule": schedule, "trigger_timestamp": trigger_timestamp, "timezone": timezone, "status": status}
+        arguments = {"name": name or None, "schedule": schedule or None, "trigger_timestamp": trigger_timestamp or None, "timezone": timezone or None, "status": status or None}
         client = backend.client()
-        before = await client.get_batch_call(batch_call_id)
+        found = await targets(backend, batch_call_id)
         try:
-            change = plan_change(backend, before, arguments)
+            change = plan_change(backend, found.batches[0], arguments)
         except Refusal as refusal:
-            return results.error(f"update_batch_call was not run (nothing was changed): {refusal}", sandbox=backend.sandbox)
-        except ValidationError as exc:
-            return results.error(results.explain_validation_error(exc, "update_batch_call"))
-        payload = {"batch_call_id": batch_call_id, "update": change.request.to_wire()}
+            return results.error(f"update_batch_call was not run (nothing was changed): {refusal}", sandbox=backend.sandbox, code=refusal.code)
+        approved = None
         if change.needs_consent:
-            refusal = gate.refusal(confirmation, confirmation_token, payload_hash(payload), change_summary(backend, before, change))
-            if refusal is not None:
-                return results.error(refusal, sandbox=backend.sandbox)
-        send = lambda: client.update_batch_call(batch_call_id, change.request)  # noqa: E731
-        after = await journaled(backend.journal(), "update", payload, batch_call_id, send) or await client.get_batch_call(batch_call_id)
-        lines = ["Updated."]
+            outcome = await consent_for(backend, gate, "update_batch_call", confirmation_token, confirmation, lambda: change_plan(backend, found, change))
+            if isinstance(outcome, CallToolResult):
+                return outcome
+            approved = outcome
+            change.request = UpdateBatchCallRequest.model_validate(approved.doc["update"])  # exactly what was approved
+        done = []
+        for batch in found.batches:
+            payload = {"batch_call_id": batch.batch_call_id, "update": change.request.to_wire()}
+            send = lambda b=batch: client.update_batch_call(b.batch_call_id, change.request)  # noqa: E731
+            await journaled(backend.journal(), "update", payload, batch.batch_call_id, send)
+            done.append((batch.batch_call_id, "updated"))
+        if approved is not None:
+            await db(backend.journal().set_plan_state, approved.handle, "done")
+        after = await client.get_batch_call(found.batches[0].batch_call_id)
+        lines = ["Updated."] + per_part(found, done)
         if change.request.trigger_timestamp is not None:
-            lines.append(f"Start moved from {when(before, backend)} to {when(after, backend)}.")
+            lines.append(f"Start moved from {when(found.batches[0], backend)} to {when(after, backend)}.")
             lines += [f"  {note}" for note in change.notes]
         if after.status == "draft" and change.request.trigger_timestamp is not None:
             lines.append("It is a draft, so it will not dial at that time unless scheduled (status 'scheduled') or executed.")
         lines += progress_report(after, backend)
-        structured = {"batch_call": after.model_dump(), "schedule": change.resolution.result.as_dict() if change.resolution else None}
+        if approved is not None:
+            lines += [f"Warning: {f['text']}." for f in approved.doc["findings"] if f["warning"]]
+        structured = {"batch_call": after.model_dump(), "schedule": change.resolution.result.as_dict() if change.resolution else None, "updated": [i for i, _ in done]}
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
-    return gate.bind(update_batch_call)
+    return gate.bind(update_batch_call, ["batch_call_id", "name", "schedule", "trigger_timestamp", "timezone", "status", "confirmation_token"])
 
 
 def hold_batch_call_tool(backend: Backend):
     async def hold_batch_call(batch_call_id: BatchIdArgument) -> CallToolResult:
         client = backend.client()
-        batch = await client.get_batch_call(batch_call_id)
-        if batch.status == "draft":
-            return results.ok(f"{batch_call_id} is already a draft: it dials nobody until executed or scheduled.", {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
-        if batch.status != "scheduled":
+        found = await targets(backend, batch_call_id)
+        holdable = [b for b in found.batches if b.status == "scheduled"]
+        if not holdable:
+            batch = found.batches[0]
+            if batch.status == "draft":
+                return results.ok(f"{batch_call_id} is already a draft: it dials nobody until executed or scheduled.", {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
             reason = {
                 "sent": "it is already dialing, and Zudu's API offers no pause or cancel call: calls already under way go on",
                 "completed": "it has already finished",
                 "failed": "it has failed; nothing will dial",
             }.get(batch.status or "", f"its status is {batch.status}")
-            return results.error(f"{batch_call_id} cannot be held: {reason}.", sandbox=backend.sandbox)
+            return results.error(f"{batch_call_id} cannot be held: {reason}.", sandbox=backend.sandbox, code="not_holdable")
         hold = UpdateBatchCallRequest(status="draft")  # holding back dials nobody: no confirmation needed
-        payload = {"batch_call_id": batch_call_id, "update": hold.to_wire()}
-        send = lambda: client.update_batch_call(batch_call_id, hold)  # noqa: E731
-        held = await journaled(backend.journal(), "update", payload, batch_call_id, send) or await client.get_batch_call(batch_call_id)
-        lines = [
-            "Held: the batch is now a draft and will not dial at its scheduled time.",
+        done = []
+        for batch in holdable:
+            payload = {"batch_call_id": batch.batch_call_id, "update": hold.to_wire()}
+            send = lambda b=batch: client.update_batch_call(b.batch_call_id, hold)  # noqa: E731
+            await journaled(backend.journal(), "update", payload, batch.batch_call_id, send)
+            done.append((batch.batch_call_id, "held (now a draft)"))
+        held = await client.get_batch_call(holdable[0].batch_call_id)
+        lines = [f"Held {found.title()}: now a draft, it will not dial at its scheduled time."] + per_part(found, done) + [
             "To resume: update_batch_call with status 'scheduled' (and a new schedule if the time has passed), or execute_batch_call to start now.",
         ] + progress_report(held, backend)
-        return results.ok("\n".join(lines), {"batch_call": held.model_dump()}, sandbox=backend.sandbox)
+        return results.ok("\n".join(lines), {"batch_call": held.model_dump(), "held": [i for i, _ in done]}, sandbox=backend.sandbox)
 
     return hold_batch_call
 
 
 def delete_batch_call_tool(backend: Backend):
-    gate = Gate(backend, "delete_batch_call", summarizing(backend, lambda batch: delete_summary(batch) if deletable(batch) else None))
+    async def planned(arguments: dict[str, Any]) -> StoredPlan | None:
+        found = await targets(backend, arguments["batch_call_id"])
+        return await delete_plan(backend, found) if all(deletable(b) for b in found.batches) else None
 
-    async def delete_batch_call(batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
+    gate = lifecycle_gate(backend, planned)
+
+    async def delete_batch_call(ctx: Context, batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
         client = backend.client()
-        batch = await client.get_batch_call(batch_call_id)
-        if not deletable(batch):
+        found = await targets(backend, batch_call_id)
+        blocked = [b for b in found.batches if not deletable(b)]
+        if blocked:
+            batch = blocked[0]
             hint = "hold_batch_call first (it becomes a draft)" if batch.status == "scheduled" else "wait until it completes"
             return results.error(
-                f"{batch_call_id} is {batch.status}; Zudu deletes only draft or completed batches. To delete it, {hint}.",
-                sandbox=backend.sandbox,
+                f"{batch.batch_call_id} is {batch.status}; Zudu deletes only draft or completed batches. To delete it, {hint}.",
+                sandbox=backend.sandbox, code="not_deletable",
             )
-        payload = {"batch_call_id": batch_call_id, "delete": True}
-        refusal = gate.refusal(confirmation, confirmation_token, payload_hash(payload), delete_summary(batch))
-        if refusal is not None:
-            return results.error(refusal, sandbox=backend.sandbox)
-        await journaled(backend.journal(), "delete", payload, batch_call_id, lambda: client.delete_batch_call(batch_call_id))
-        return results.ok(f"Deleted {batch_call_id} \"{batch.name or ''}\" ({batch.status}) permanently.", {"deleted": batch_call_id}, sandbox=backend.sandbox)
+        approved = await consent_for(backend, gate, "delete_batch_call", confirmation_token, confirmation, lambda: delete_plan(backend, found))
+        if isinstance(approved, CallToolResult):
+            return approved
+        done = []
+        for batch in found.batches:
+            await journaled(backend.journal(), "delete", {"batch_call_id": batch.batch_call_id, "delete": True}, batch.batch_call_id,
+                            lambda b=batch: client.delete_batch_call(b.batch_call_id))
+            done.append((batch.batch_call_id, "deleted"))
+        await db(backend.journal().set_plan_state, approved.handle, "done")
+        lines = [f"Deleted {found.title()} ({found.batches[0].status}) permanently."] + per_part(found, done)
+        return results.ok("\n".join(lines), {"deleted": [i for i, _ in done]}, sandbox=backend.sandbox)
 
-    return gate.bind(delete_batch_call)
+    return gate.bind(delete_batch_call, ["batch_call_id", "confirmation_token"])
+
+
+async def delete_plan(backend: Backend, found: Targets) -> StoredPlan:
+    summary = f"Delete {found.title()} ({found.batches[0].status}, {found.recipients} recipients) permanently; this cannot be undone"
+    return await lifecycle_plan(backend, "delete_batch_call", found, summary, [], {})
 
 
 def deletable(batch: BatchCall) -> bool:
     return batch.status in ("draft", "completed")
-
-
-def delete_summary(batch: BatchCall) -> str:
-    return f"Delete \"{batch.name}\" ({batch.status}, {batch.total or batch.total_task_count or 0} recipients) permanently; this cannot be undone."
 
 
 READ = annotations("", read_only=True, destructive=False, idempotent=True)

@@ -1,40 +1,61 @@
-"""What every tool returns: a short text a person can read, plus structured content for agents."""
+"""One result path for every tool: the text a person reads and structured content with the same facts.
+
+pydantic-ai shows a model only the structured content, LangChain only the text: so the
+structured half carries the whole message too, plus the facts as fields. Sandbox results say
+so first; refusals carry a stable code.
+"""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
+from zudu_mcp.untrusted import NOTE, OPEN
+
 SANDBOX_BANNER = "SANDBOX: nothing here reached Zudu and no real calls were placed (built-in emulator)."
 
 
-def ok(text: str, structured: dict[str, Any], *, sandbox: bool) -> CallToolResult:
+def reply(text: str, structured: dict[str, Any] | None = None, *, sandbox: bool | None, error: bool = False, code: str | None = None) -> CallToolResult:
+    """`sandbox=None` for tools that never reach Zudu."""
     if sandbox:
         text = f"{SANDBOX_BANNER}\n{text}"
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)],
-        structured_content={"sandbox": sandbox, **structured},
-    )
+    if OPEN in text and NOTE not in text:
+        text += f"\n{NOTE}"
+    content: dict[str, Any] = {"ok": not error}
+    if code:
+        content["code"] = code
+    if sandbox is not None:
+        content["sandbox"] = sandbox
+    content["message"] = text
+    content |= structured or {}
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=content, is_error=error)
+
+
+def ok(text: str, structured: dict[str, Any], *, sandbox: bool) -> CallToolResult:
+    return reply(text, structured, sandbox=sandbox)
 
 
 def plain(text: str, structured: dict[str, Any], *, is_error: bool = False) -> CallToolResult:
-    """For tools that never reach Zudu, so there is nothing to say about the sandbox."""
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=is_error)
+    return reply(text, structured, sandbox=None, error=is_error)
 
 
-def error(text: str, *, sandbox: bool = False) -> CallToolResult:
-    if sandbox:
-        text = f"{SANDBOX_BANNER}\n{text}"
-    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+def error(text: str, *, sandbox: bool | None = False, code: str | None = None) -> CallToolResult:
+    return reply(text, None, sandbox=sandbox, error=True, code=code or "error")
 
 
-def explain_validation_error(exc: ValidationError, tool: str) -> str:
+def explain_validation_error(exc: ValidationError, tool: str, known: list[str] | None = None) -> str:
     """One line per problem, each naming the field and what to send instead."""
     lines = [f"{tool} was not run (nothing was sent): fix these arguments and call it again."]
     for problem in exc.errors(include_url=False):
         path = field_path(problem["loc"])  # empty for rules that span fields; their text names them
+        if problem["type"] == "extra_forbidden" and known is not None and len(problem["loc"]) == 1:
+            close = difflib.get_close_matches(str(problem["loc"][0]), known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f"; the arguments are: {', '.join(known)}"
+            lines.append(f"- {path}: is not an argument of {tool}{hint}")
+            continue
         lines.append(f"- {path}: {explain(problem)}" if path else f"- {explain(problem)}")
     return "\n".join(lines)
 

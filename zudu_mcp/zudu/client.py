@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import anyio
 import httpx
 
 from zudu_mcp import __version__
+from zudu_mcp.untrusted import quote
 from zudu_mcp.zudu.errors import (
     AuthenticationFailed,
     NotFound,
@@ -77,7 +79,11 @@ class ZuduClient:
         await self._http.aclose()
 
     async def create_batch_call(self, request: CreateBatchCallRequest) -> BatchCall:
-        payload = await self._request("POST", "/batch-call", json=request.to_wire())
+        return await self.create_batch_call_body(request.to_wire())
+
+    async def create_batch_call_body(self, body: dict[str, Any]) -> BatchCall:
+        """Sends a body exactly as planned (validated when the plan was made)."""
+        payload = await self._request("POST", "/batch-call", json=body)
         return self._batch(payload, wrote=True)
 
     async def get_batch_call(self, batch_call_id: str) -> BatchCall:
@@ -160,6 +166,12 @@ class ZuduClient:
             except ZuduError as exc:
                 delay = retry_delay(exc, attempt, wrote)
                 if delay is None:
+                    if wrote and isinstance(exc, RateLimited):
+                        raise OutcomeUnknown(
+                            f"Zudu answered HTTP {exc.status_code} after the request was sent, so it may have been applied "
+                            "(Zudu documents no rate limits or idempotency): check before sending it again.",
+                            status_code=exc.status_code,
+                        ) from None
                     raise
             logger.info("%s %s failed; trying again in %.1f s", method, path, delay)
             await self._sleep(delay)
@@ -235,11 +247,13 @@ class ZuduClient:
                     break
         if not text:
             text = response.text.strip() or response.reason_phrase or "no details"
-        return self.redact(" ".join(text.split())[:MAX_UPSTREAM_MESSAGE])
+        return quote(self.redact(text), MAX_UPSTREAM_MESSAGE)
 
     def redact(self, text: str) -> str:
+        """Masks the key and secret before anything is cut, in any case and in their usual encodings."""
         for secret in self._secrets:
-            text = text.replace(secret, "***")
+            for form in secret_forms(secret):
+                text = re.sub(re.escape(form), "***", text, flags=re.IGNORECASE)
         return text
 
     def _batch(self, payload: Any, *, wrote: bool) -> BatchCall:
@@ -252,11 +266,22 @@ class ZuduClient:
             ) from None
 
 
+def secret_forms(secret: str) -> set[str]:
+    import base64
+    from urllib.parse import quote as url_quote
+
+    raw = secret.encode()
+    forms = {secret, url_quote(secret, safe=""), base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("="), raw.hex()}
+    return {form for form in forms if len(form) >= 8}
+
+
 def retry_delay(error: ZuduError, attempt: int, wrote: bool) -> float | None:
     """How long to wait before sending again, or None. Only when Zudu provably did not act: the
     request never left, Zudu said when to come back, or it was a read."""
     if attempt >= MAX_ATTEMPTS:
         return None
+    if wrote and not isinstance(error, RequestNotSent):
+        return None  # a write that reached Zudu is never sent again automatically, whatever the status said
     if isinstance(error, RateLimited):
         if error.retry_after is None or error.retry_after > MAX_RETRY_AFTER_SECONDS:
             return None

@@ -72,6 +72,16 @@ def dynamic_variable_to_text(value: Any) -> Any:
 
 def timestamp_to_ms(value: Any) -> Any:
     """Zudu's pages show both seconds and milliseconds; below 10^11 a value is seconds."""
+    if isinstance(value, str):  # some list shapes carry ISO text or digits as text
+        text = value.strip()
+        if text.isdigit():
+            value = int(text)
+        else:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp() * 1000)
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < SECONDS_MS_BOUNDARY:
         return int(value * 1000)
     return value
@@ -221,6 +231,25 @@ def check_send_rule(send_now: bool, trigger_timestamp: int | None, status: str |
         )
 
 
+MAX_AHEAD_DAYS = 400  # a start further ahead is a unit mistake, not a plan
+
+
+def check_trigger_timestamp(trigger_timestamp: int, now: datetime) -> None:
+    """Milliseconds in a plausible range: microseconds, nanoseconds and the year 2302 are unit mistakes."""
+    if trigger_timestamp >= 10**14:
+        raise ValueError(
+            f"trigger_timestamp {trigger_timestamp} has {len(str(trigger_timestamp))} digits: it looks like micro- or nanoseconds; "
+            f"Zudu takes Unix milliseconds (13 digits), e.g. {trigger_timestamp // 1000 if trigger_timestamp < 10**17 else trigger_timestamp // 1_000_000}"
+        )
+    ahead = trigger_timestamp / 1000 - now.timestamp()
+    if ahead > MAX_AHEAD_DAYS * 86400:
+        when = datetime.fromtimestamp(trigger_timestamp / 1000, tz=UTC)
+        raise ValueError(
+            f"trigger_timestamp {trigger_timestamp} is {when:%d %b %Y}, more than {MAX_AHEAD_DAYS} days away: check the units "
+            "(Unix milliseconds, 13 digits)"
+        )
+
+
 # ---- responses -------------------------------------------------------------------------
 
 Timestamp = Annotated[int | None, BeforeValidator(timestamp_to_ms)]
@@ -230,7 +259,7 @@ Status = Annotated[str | None, BeforeValidator(lowercase)]
 class BatchCall(BaseModel):
     """A batch as Zudu returns it; unknown fields are dropped, times are always milliseconds."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on the first answer, not at start-up
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)  # built on the first answer, not at start-up
 
     batch_call_id: str
     name: str | None = None
@@ -241,7 +270,7 @@ class BatchCall(BaseModel):
     error: str | None = None
     timezone: str | None = None
     scheduled_timestamp: Timestamp = None
-    created_timestamp: Timestamp = None
+    created_timestamp: Timestamp = Field(default=None, validation_alias=AliasChoices("created_timestamp", "created_at", "createdAt", "created"))
     last_sent_timestamp: Timestamp = None
     total_task_count: int | None = None
     total: int | None = None
