@@ -158,9 +158,6 @@ class SandboxState:
             rows = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN ('anchor_wall_ms', 'anchor_sandbox_ms', 'speed')"))
         return elapsed(rows, self._wall())
 
-    def clock(self) -> int:  # the name the emulator used before its clock could run fast
-        return self.now_ms()
-
     def _anchor(self) -> None:
         """The first process fixes sandbox time = wall time; one with another speed re-anchors so time stays continuous."""
         rows = dict(self._db.execute("SELECT key, value FROM meta"))

@@ -389,7 +389,7 @@ def call_timestamp(value: Any) -> Any:
             value = int(text)
         else:
             try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                parsed = datetime.fromisoformat(text)  # 3.11 reads a trailing Z
             except ValueError:
                 return None
             return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp() * 1000)
