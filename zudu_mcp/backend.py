@@ -79,12 +79,15 @@ class Backend:
         settings = self.settings
         transport = self._transport
         if settings.sandbox:
-            from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, SandboxState, create_app
+            from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app, open_sandbox
 
             if transport is None:
                 import httpx
 
-                self.sandbox_state = SandboxState(clock=lambda: int(self.now().timestamp() * 1000))
+                # In <state_dir>/sandbox/, apart from the live journal, so the next process sees this one's batches;
+                # an injected clock (tests) drives the sandbox, else its own accelerated clock does.
+                clock = None if self.clock is utc_now else (lambda: int(self.now().timestamp() * 1000))
+                self.sandbox_state = open_sandbox(settings.state_dir, speed=settings.sandbox_speed, clock=clock)
                 transport = httpx.ASGITransport(app=create_app(self.sandbox_state))
             base_url, key, secret = SANDBOX_BASE_URL, SANDBOX_API_KEY, SANDBOX_API_SECRET
         elif settings.api_key is None or settings.api_secret is None:

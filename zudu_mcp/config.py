@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://api.zudu.ai"
+MAX_SANDBOX_SPEED = 100_000.0
 
 
 class Settings(BaseSettings):
@@ -172,7 +173,24 @@ class Settings(BaseSettings):
             "ZUDU_MCP_AUTH_TOKEN": mask(self.mcp_auth_token) if self.mcp_auth_token else ("from " + self.mcp_auth_token_file if self.mcp_auth_token_file else "not set (HTTP only on loopback)"),
             "ZUDU_MCP_STATE_DIR": str(self.state_dir) + (" (sandbox files in its sandbox/ folder)" if self.sandbox else ""),
             "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
+            "ZUDU_SANDBOX_SPEED": f"{self.sandbox_speed:g}x (sandbox time runs this many times faster than the wall clock)",
         }
+
+    # The sandbox's clock: 60 plays an hour-long campaign in a minute, 600 in six seconds.
+    sandbox_speed: float = Field(default=1.0, description="How many times faster sandbox time runs than the wall clock, e.g. 60 or 600.")
+
+    @field_validator("sandbox_speed", mode="before")
+    @classmethod
+    def _speed(cls, value: Any) -> float:
+        try:
+            speed = float(value)
+        except (TypeError, ValueError):
+            speed = float("nan")
+        if not 1 <= speed <= MAX_SANDBOX_SPEED:
+            raise ValueError(
+                f"ZUDU_SANDBOX_SPEED must be a number from 1 (real time) to {MAX_SANDBOX_SPEED:g}, e.g. 60 or 600, not {value!r}"
+            )
+        return speed
 
 
 def checked(variable: str, check: Callable[[str], str], value: str | None) -> str | None:

@@ -1,18 +1,17 @@
-"""The sandbox: Zudu's documented rules, answered with Zudu's own envelope, state in memory.
+"""The sandbox's HTTP face: Zudu's documented rules, answered with Zudu's own envelope.
 
 It checks requests on its own (it does not reuse our wire models), so a mistake in those
-models shows up as a sandbox refusal in tests instead of being mirrored and hidden.
+models shows up as a sandbox refusal in tests instead of being mirrored and hidden. What it
+remembers lives in state.py (in memory, or shared by processes in the state directory); what
+happens on each call in calls.py.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import math
 import re
-import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from zudu_mcp.sandbox.state import BatchView, SandboxState
 
 SANDBOX_API_KEY = "sk_sandbox0000000000000000000000000000"
 SANDBOX_API_SECRET = "s3cr3t_sandbox00000000000000000000000000000000"
@@ -29,19 +30,6 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 AGENT_ID = re.compile(r"^agent_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
-
-def wall_clock_ms() -> int:
-    return int(time.time() * 1000)
-
-
-DIAL_SPACING_MS = 2_000  # one new call every 2 s once a batch is sent
-OUTCOMES = [  # (weight, task status, error_message)
-    (65, "COMPLETED", None),
-    (15, "FAILED", "Call not answered"),
-    (10, "FAILED", "Line busy"),
-    (6, "FAILED", "Reached voicemail"),
-    (4, "FAILED", "Number unreachable"),
-]
 
 AGENTS = [
     {"agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e", "name": "Sales-Renewals", "language": "en-IN", "voice": "Aria"},
@@ -58,79 +46,7 @@ AVAILABLE_NUMBERS = [
     {"phone_number": "+918035315600", "country": "IN"},
     {"phone_number": "+14155550199", "country": "US"},
 ]
-
-
-@dataclass
-class SandboxState:
-    """Everything the emulator knows; `clock` returns Unix ms so tests can move time."""
-
-    clock: Callable[[], int] = wall_clock_ms
-    seed: int = 7
-    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
-    plans: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per batch: each task's fate
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-
-    def new_id(self, prefix: str) -> str:
-        return f"{prefix}_{uuid.UUID(int=self._random.getrandbits(128)).hex}"
-
-    def plan(self, batch_id: str, tasks: list[dict[str, Any]], now: int) -> None:
-        """Each task's outcome and call length, fixed at creation from the seed: runs are repeatable."""
-        fate = random.Random(f"{self.seed}:{batch_id}")
-        weights = [weight for weight, _, _ in OUTCOMES]
-        self.plans[batch_id] = [
-            {
-                "task_id": f"task_{index:04d}_{batch_id[-8:]}",
-                "to_number": task["to_number"],
-                "outcome": fate.choices(OUTCOMES, weights)[0],
-                "duration_ms": fate.randint(20, 120) * 1000,
-                "created_at": now,
-            }
-            for index, task in enumerate(tasks)
-        ]
-
-    def tasks(self, batch_id: str) -> list[dict[str, Any]]:
-        """Tasks as of now: PENDING until dialed, CALLING during the call, then COMPLETED or FAILED."""
-        batch = self.batches[batch_id]
-        started, now = batch.get("started_at"), self.clock()
-        shown = []
-        for index, planned in enumerate(self.plans[batch_id]):
-            status, error, call_id = "PENDING", None, None
-            if started is not None and now >= started + index * DIAL_SPACING_MS:
-                call_id = f"call_{planned['task_id'][5:]}"
-                status = "CALLING"
-                if now >= started + index * DIAL_SPACING_MS + planned["duration_ms"]:
-                    _, status, error = planned["outcome"]
-            shown.append({"task_id": planned["task_id"], "to_number": planned["to_number"], "status": status,
-                          "call_id": call_id, "error_message": error, "created_at": planned["created_at"]})
-        return shown
-
-    def refresh(self, batch_id: str) -> dict[str, Any]:
-        """Moves a batch along the sandbox clock: scheduled -> sent at its time, sent -> completed when done."""
-        batch, now = self.batches[batch_id], self.clock()
-        if batch["status"] == "scheduled" and now >= batch["scheduled_timestamp"]:
-            self.start(batch_id, batch["scheduled_timestamp"])
-        if batch["status"] == "sent":
-            tasks = self.tasks(batch_id)
-            dialed = [t for t in tasks if t["status"] != "PENDING"]
-            batch["sent"] = len(dialed)
-            batch["picked_up"] = sum(t["status"] == "COMPLETED" for t in tasks)
-            batch["completed"] = sum(t["status"] in ("COMPLETED", "FAILED") for t in tasks)
-            if dialed:
-                batch["last_sent_timestamp"] = batch["started_at"] + (len(dialed) - 1) * DIAL_SPACING_MS
-            if batch["completed"] == len(tasks):
-                batch["status"] = "completed"
-        return batch
-
-    def start(self, batch_id: str, at: int) -> None:
-        batch = self.batches[batch_id]
-        batch["status"], batch["started_at"] = "sent", at
-
-    def fail(self, batch_id: str, error: str) -> None:
-        """For tests: Zudu marks a batch failed when it cannot run it at all."""
-        self.batches[batch_id].update(status="failed", error=error)
+AGENT_NAMES = {agent["agent_id"]: agent["name"] for agent in AGENTS}
 
 
 class Refusal(Exception):
@@ -231,10 +147,6 @@ def success(data: Any, message: str = "OK") -> JSONResponse:
     return JSONResponse({"message": message, "status": "success", "error": None, "data": data})
 
 
-def public(batch: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in batch.items() if key != "started_at"}
-
-
 def query_int(request: Request, name: str, default: int | None, *, maximum: int | None = None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
@@ -256,10 +168,13 @@ def paginate(items: list[Any], page: int, limit: int | None, key: str) -> dict[s
 
 SORT_FIELDS = {"created_at": "created_timestamp", "updated_at": "created_timestamp", "scheduled_timestamp": "scheduled_timestamp",
                "name": "name", "status": "status", "total_task_count": "total_task_count"}
+CALL_SORT_FIELDS = ("created_at", "updated_at", "start_timestamp", "end_timestamp")
+CALL_ORDERS = {"descending": True, "desc": True, "ascending": False, "asc": False}
 
 
 def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str] | None = None) -> Starlette:
-    """`credentials` pins the accepted key/secret pair; without it any non-empty pair is accepted."""
+    """`credentials` pins the accepted key/secret pair; without it any non-empty pair is accepted.
+    Without a state, the sandbox lives in memory and is gone with the app."""
     state = state or SandboxState()
 
     def authenticate(request: Request) -> None:
@@ -275,15 +190,20 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
         except ValueError:
             raise invalid("Request body must be valid JSON") from None
 
-    def batch_or_404(request: Request) -> dict[str, Any]:
+    def view_or_404(request: Request) -> BatchView:
         batch_call_id = request.path_params["batch_call_id"]
-        if batch_call_id not in state.batches:
+        view = state.view(batch_call_id)
+        if view is None:
             raise Refusal(404, "Not found", f"Batch call {batch_call_id} not found")
-        return state.refresh(batch_call_id)
+        return view
+
+    def start(view: BatchView, at: int) -> BatchView:
+        view.record.batch.update(status="sent", started_at=at)
+        return BatchView(view.record, at)
 
     async def create_batch(request: Request) -> JSONResponse:
         body = await read_json(request)
-        now = state.clock()
+        now = state.now_ms()
         validate_create(body, now)
         batch_id = state.new_id("batch_call")
         status = body.get("status") or ("sent" if body.get("send_now") else "scheduled")
@@ -309,18 +229,17 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
             "access_info": {"creator_image_url": None, "creator_name": "Sandbox"},
             "is_paused": False,
             "paused_at": None,
+            "started_at": now if status == "sent" else None,
         }
-        state.batches[batch_id] = batch
-        state.plan(batch_id, tasks, now)
-        if status == "sent":
-            state.start(batch_id, now)
-        return JSONResponse(public(batch))  # the create page shows the batch bare, not enveloped
+        record = state.create(batch, body, agent_name=AGENT_NAMES.get(body["agent_id"]))
+        return JSONResponse(BatchView(record, now).public)  # the create page shows the batch bare, not enveloped
 
     async def get_batch(request: Request) -> JSONResponse:
-        return success(public(batch_or_404(request)), "Batch call retrieved")
+        return success(view_or_404(request).public, "Batch call retrieved")
 
     def listed(status: list[str] | None, agent_id: list[str] | None, name: list[str] | None, sort_by: str | None, order: str | None):
-        batches = [public(state.refresh(batch_id)) for batch_id in list(state.batches)]
+        now = state.now_ms()
+        batches = [BatchView(record, now).public for record in state.records()]
         if status:
             batches = [b for b in batches if b["status"] in {s.lower() for s in status}]
         if agent_id:
@@ -353,61 +272,103 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
         return success(paginate(items, int(pagination.get("page", 0)), limit, "batch_calls"))
 
     async def list_tasks(request: Request) -> JSONResponse:
-        batch = batch_or_404(request)
+        view = view_or_404(request)
         limit = query_int(request, "limit", 50, maximum=100)
-        tasks = state.tasks(batch["batch_call_id"])
-        return success(paginate(tasks, query_int(request, "page", 0) or 0, limit, "tasks"))
+        return success(paginate(view.tasks, query_int(request, "page", 0) or 0, limit, "tasks"))
 
     async def execute(request: Request) -> JSONResponse:
-        batch = batch_or_404(request)
-        if batch["status"] not in ("draft", "scheduled"):
-            raise invalid(f"Cannot execute batch call with status {batch['status'].upper()}")
-        state.start(batch["batch_call_id"], state.clock())
-        return success(public(state.refresh(batch["batch_call_id"])), "Batch call execution started")
+        with state.writing():
+            view = view_or_404(request)
+            status = view.record.batch["status"]
+            if status not in ("draft", "scheduled"):
+                raise invalid(f"Cannot execute batch call with status {status.upper()}")
+            view = start(view, state.now_ms())
+            state.save(view.record)
+        return success(view.public, "Batch call execution started")
 
     async def update(request: Request) -> JSONResponse:
-        batch = batch_or_404(request)
         body = await read_json(request)
-        if not isinstance(body, dict) or not body:
-            raise invalid("Request body must be a JSON object with at least one field")
-        unknown = set(body) - {"name", "status", "trigger_timestamp", "timezone"}
-        if unknown:
-            raise invalid(f"Unknown fields: {', '.join(sorted(unknown))}")
-        if batch["status"] in ("completed", "failed"):
-            raise invalid(f"Cannot update batch call with status {batch['status'].upper()}")
-        status, trigger = body.get("status"), body.get("trigger_timestamp")
-        if status is not None and status not in ("draft", "scheduled", "sent"):
-            raise invalid("status must be one of draft, scheduled, sent")
-        if batch["status"] == "sent" and status in ("draft", "scheduled"):
-            raise invalid("Cannot change status of a batch call that has already been sent")
-        if trigger is not None and (not isinstance(trigger, int) or trigger <= state.clock()):
-            raise invalid("trigger_timestamp must be in the future")
-        if "name" in body and not (isinstance(body["name"], str) and 1 <= len(body["name"]) <= 255):
-            raise invalid("name must be a string of 1 to 255 characters")
-        if "timezone" in body and not valid_zone(body["timezone"]):
-            raise invalid("timezone must be a valid IANA timezone")
-        for key in ("name", "timezone"):
-            if key in body:
-                batch[key] = body[key]
-        if trigger is not None:
-            batch["scheduled_timestamp"] = trigger
-        if status == "sent" and batch["status"] != "sent":
-            state.start(batch["batch_call_id"], state.clock())
-        elif status == "scheduled" and batch["status"] == "draft":
-            if batch["scheduled_timestamp"] <= state.clock():
-                raise invalid("trigger_timestamp must be in the future to schedule a batch call")
-            batch["status"] = "scheduled"
-        elif status == "draft":
-            batch["status"] = "draft"
-        return success(public(state.refresh(batch["batch_call_id"])), "Batch call updated")
+        with state.writing():
+            view = view_or_404(request)
+            batch, now = view.record.batch, state.now_ms()
+            if not isinstance(body, dict) or not body:
+                raise invalid("Request body must be a JSON object with at least one field")
+            unknown = set(body) - {"name", "status", "trigger_timestamp", "timezone"}
+            if unknown:
+                raise invalid(f"Unknown fields: {', '.join(sorted(unknown))}")
+            if batch["status"] in ("completed", "failed"):
+                raise invalid(f"Cannot update batch call with status {batch['status'].upper()}")
+            status, trigger = body.get("status"), body.get("trigger_timestamp")
+            if status is not None and status not in ("draft", "scheduled", "sent"):
+                raise invalid("status must be one of draft, scheduled, sent")
+            if batch["status"] == "sent" and status in ("draft", "scheduled"):
+                raise invalid("Cannot change status of a batch call that has already been sent")
+            if trigger is not None and (not isinstance(trigger, int) or trigger <= now):
+                raise invalid("trigger_timestamp must be in the future")
+            if "name" in body and not (isinstance(body["name"], str) and 1 <= len(body["name"]) <= 255):
+                raise invalid("name must be a string of 1 to 255 characters")
+            if "timezone" in body and not valid_zone(body["timezone"]):
+                raise invalid("timezone must be a valid IANA timezone")
+            for key in ("name", "timezone"):
+                if key in body:
+                    batch[key] = body[key]
+            if trigger is not None:
+                batch["scheduled_timestamp"] = trigger
+            if status == "sent" and batch["status"] != "sent":
+                view = start(view, now)
+            elif status == "scheduled" and batch["status"] == "draft":
+                if batch["scheduled_timestamp"] <= now:
+                    raise invalid("trigger_timestamp must be in the future to schedule a batch call")
+                batch["status"] = "scheduled"
+            elif status == "draft":
+                batch["status"] = "draft"
+            state.save(view.record)
+        return success(BatchView(view.record, now).public, "Batch call updated")
 
     async def delete(request: Request) -> JSONResponse:
-        batch = batch_or_404(request)
-        if batch["status"] not in ("draft", "completed"):
-            raise invalid(f"Cannot delete batch call with status {batch['status'].upper()}")
-        del state.batches[batch["batch_call_id"]]
-        del state.plans[batch["batch_call_id"]]
+        with state.writing():
+            view = view_or_404(request)
+            status = view.record.batch["status"]
+            if status not in ("draft", "completed"):
+                raise invalid(f"Cannot delete batch call with status {status.upper()}")
+            state.delete(view.record.batch["batch_call_id"])
         return success(None, "Batch call deleted")
+
+    async def get_call(request: Request) -> JSONResponse:
+        call_id = request.path_params["call_id"]
+        call = state.call(call_id)
+        if call is None:
+            raise Refusal(404, "Not found", f"Call with ID '{call_id}' does not exist")
+        return success(call, "Call retrieved")
+
+    async def list_calls(request: Request) -> JSONResponse:
+        body = await read_json(request) if await request.body() else {}
+        if not isinstance(body, dict):
+            raise invalid("Request body must be a JSON object")
+        page, limit = body.get("page", 0), body.get("limit", 20)
+        if not isinstance(page, int) or isinstance(page, bool) or page < 0:
+            raise invalid("page must be a non-negative integer")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            raise invalid("limit must be between 1 and 100")
+        sort_by, order = body.get("sort_by") or "created_at", body.get("sort_order") or "descending"
+        if sort_by not in CALL_SORT_FIELDS:
+            raise invalid(f"sort_by must be one of {', '.join(CALL_SORT_FIELDS)}")
+        if order not in CALL_ORDERS:
+            raise invalid("sort_order must be ascending or descending")
+        criteria = body.get("filter_criteria") or {}
+        if not isinstance(criteria, dict):
+            raise invalid("filter_criteria must be an object")
+        statuses = {s.upper() for s in criteria.get("call_status") or [] if isinstance(s, str)}
+        types = {t.upper() for t in criteria.get("call_type") or [] if isinstance(t, str)}
+        agents = criteria.get("agent_id")
+        agents = {agents} if isinstance(agents, str) else set(agents or [])
+        now = state.now_ms()
+        calls = [call for record in state.records() for call in BatchView(record, now).calls()]
+        calls = [c for c in calls if (not statuses or c["call_status"] in statuses) and (not types or c["call_type"] in types)
+                 and (not agents or c["agent_id"] in agents)]
+        calls.sort(key=lambda c: (c[sort_by] is None, c[sort_by] or 0, c["call_id"]), reverse=CALL_ORDERS[order])
+        pagination = {"page": page, "limit": limit, "total": len(calls), "total_pages": math.ceil(len(calls) / limit)}
+        return success({"calls": calls[page * limit : (page + 1) * limit], "pagination": pagination})
 
     async def agents(request: Request) -> JSONResponse:
         limit = query_int(request, "limit", 20, maximum=100)
@@ -441,6 +402,8 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
             Route(one, guarded(delete), methods=["DELETE"]),
             Route(one + "/tasks", guarded(list_tasks), methods=["GET"]),
             Route(one + "/execute", guarded(execute), methods=["POST"]),
+            Route("/api/calls", guarded(list_calls), methods=["POST"]),
+            Route("/api/calls/{call_id}", guarded(get_call), methods=["GET"]),
             Route("/api/agents", guarded(agents), methods=["GET"]),
             Route("/api/phone-numbers", guarded(phone_numbers), methods=["GET"]),
             Route("/api/phone-numbers/available", guarded(available_numbers), methods=["GET"]),

@@ -33,11 +33,13 @@ from zudu_mcp.zudu.models import (
     Agent,
     BatchCall,
     BatchTask,
+    Call,
     CreateBatchCallRequest,
     Page,
     PhoneNumberInfo,
     UpdateBatchCallRequest,
     check_batch_call_id,
+    check_call_id,
     read_page,
     unwrap,
 )
@@ -138,6 +140,35 @@ class ZuduClient:
         path = "/api/phone-numbers/available" if available else "/api/phone-numbers"
         result = self._page(await self._request("GET", path), 0, MAX_PAGE_LIMIT)
         return [PhoneNumberInfo.model_validate(item) for item in result.items]
+
+    async def get_call(self, call_id: str) -> Call:
+        """One call: status, times, end reason, and the transcript when Zudu returns it."""
+        payload = await self._request("GET", f"/api/calls/{check_call_id(call_id)}")
+        try:
+            return Call.model_validate(unwrap(payload))
+        except ValueError:
+            raise UpstreamFailure("Zudu answered, but not with a call object.") from None
+
+    async def list_calls(
+        self,
+        *,
+        page: int = 0,
+        limit: int = 20,
+        call_status: list[str] | None = None,
+        call_type: list[str] | None = None,
+        agent_id: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> tuple[Page, list[Call]]:
+        """POST /api/calls is a read: it is sent again like a GET. No batch filter is documented,
+        so a batch's calls are found through its tasks' call_id instead."""
+        limit = max(1, min(limit, MAX_PAGE_LIMIT))
+        criteria = {k: v for k, v in (("call_status", call_status), ("call_type", call_type), ("agent_id", agent_id)) if v}
+        body: dict[str, Any] = {"page": page, "limit": limit, **{k: v for k, v in (("sort_by", sort_by), ("sort_order", sort_order)) if v}}
+        if criteria:
+            body["filter_criteria"] = criteria
+        result = self._page(await self._request("POST", "/api/calls", json=body, safe_to_repeat=True), page, limit)
+        return result, [Call.model_validate(item) for item in result.items if item.get("call_id") or item.get("id")]
 
     @staticmethod
     def _batch_path(batch_call_id: str) -> str:

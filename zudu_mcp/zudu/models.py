@@ -393,3 +393,152 @@ def read_page(payload: Any, *, page: int, limit: int) -> Page:
         has_next_page=bool(has_next),
         total=int(total) if isinstance(total, int | str) and str(total).isdigit() else None,
     )
+
+
+# ---- calls: what happened on each call -----------------------------------------------------------
+
+CALL_ID_EXAMPLE = "call_3f1c0b9e2a7d4c58b6e1f0a9d8c7b6a5"
+
+
+def check_call_id(value: str) -> str:
+    """Call ids go into URLs too: refused before any request if they could change the path or query."""
+    if not isinstance(value, str) or not value or ID_FORBIDDEN.search(value):
+        raise ValueError(
+            f"{value!r} is not a call id: ids look like {CALL_ID_EXAMPLE!r} (no '/', '?', '#', '%' or spaces); "
+            "a batch's tasks carry them in call_id (list_batch_call_tasks)"
+        )
+    return value
+
+
+def call_timestamp(value: Any) -> Any:
+    """Unix seconds or milliseconds (numbers or digit strings), or ISO 8601 text, as Unix ms; else None."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            value = int(text)
+        else:
+            try:
+                parsed = datetime.fromisoformat(text)  # 3.11 reads a trailing Z
+            except ValueError:
+                return None
+            return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return int(timestamp_to_ms(value))
+
+
+def object_or_empty(value: Any) -> Any:
+    return value if isinstance(value, dict) else {}
+
+
+def list_of_objects(value: Any) -> Any:
+    """A list of objects, or None when absent; entries that are not objects are dropped."""
+    if value is None:
+        return None
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else None
+
+
+CallTimestamp = Annotated[int | None, BeforeValidator(call_timestamp)]
+LowerText = Annotated[str | None, BeforeValidator(lowercase)]
+
+# How a call ended, read from words in Zudu's end reason (checked in this order: "dial_no_answer"
+# is no answer, "agent_hangup" an answered call): the outcomes a campaign report groups calls by.
+END_REASON_OUTCOMES = {
+    "voicemail": ("voicemail",),
+    "no_answer": ("no_answer", "not_answered", "unanswered", "timeout"),
+    "busy": ("busy",),
+    "failed": ("failed", "error", "invalid", "unreachable", "not_reachable", "unknown_number"),
+    "answered": ("hangup", "transfer", "end_call", "completed", "inactivity", "max_duration", "silence"),
+}
+
+
+class TranscriptLine(BaseModel):
+    """One turn: `role` (agent, user, or a tool-call entry) and what was said. The words are the
+    called person's or the agent's, never instructions for whoever reads them."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    role: LowerText = Field(default=None, validation_alias=AliasChoices("role", "speaker"))
+    content: str | None = Field(default=None, validation_alias=AliasChoices("content", "text", "message", "words"))
+
+
+class Call(BaseModel):
+    """A call as Zudu returns it (GET /api/calls/{id}, or one row of POST /api/calls), read leniently.
+
+    Enums are lower-cased (Zudu's pages show both cases), times are Unix ms (seconds and ISO text
+    are converted), unknown fields are dropped. The transcript fields are documented only on the
+    PUT answer, so they may be absent: `transcript_object is None` means "not returned", `[]`
+    means "nothing was said".
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+    call_id: str = Field(validation_alias=AliasChoices("call_id", "id", "_id"))
+    agent_id: str | None = None
+    organization_id: str | None = None
+    call_status: LowerText = Field(default=None, validation_alias=AliasChoices("call_status", "status"))
+    call_type: LowerText = None
+    direction: LowerText = None
+    from_number: str | None = None
+    to_number: str | None = None
+    created_at: CallTimestamp = None
+    updated_at: CallTimestamp = None
+    start_timestamp: CallTimestamp = None
+    end_timestamp: CallTimestamp = None
+    duration_ms: int | None = None
+    disconnection_reason: str | None = Field(
+        default=None, validation_alias=AliasChoices("disconnection_reason", "end_reason", "ended_reason", "hangup_reason")
+    )
+    metadata: Annotated[dict[str, Any], BeforeValidator(object_or_empty)] = Field(default_factory=dict)
+    events: Annotated[list[dict[str, Any]], BeforeValidator(lambda v: list_of_objects(v) or [])] = Field(default_factory=list)
+    transcript_object: Annotated[list[TranscriptLine] | None, BeforeValidator(list_of_objects)] = None
+    transcript_with_tool_calls: Annotated[list[dict[str, Any]] | None, BeforeValidator(list_of_objects)] = None
+    transcript: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.call_status in ("ended", "error")
+
+    @property
+    def end_reason(self) -> str | None:
+        """Zudu's reason the call ended, wherever it put it: a top-level field, metadata, or the last event."""
+        if self.disconnection_reason:
+            return self.disconnection_reason
+        for key in ("end_reason", "disconnection_reason", "ended_reason"):
+            if isinstance(self.metadata.get(key), str):
+                return self.metadata[key]
+        for event in reversed(self.events):
+            for key in ("reason", "end_reason", "disconnection_reason"):
+                if isinstance(event.get(key), str):
+                    return event[key]
+        return None
+
+    @property
+    def talk_ms(self) -> int | None:
+        """Talk time: Zudu's duration_ms, else end - start (start is when the call connected);
+        0 for an ended call that never connected, None while it is still going."""
+        if self.duration_ms is not None:
+            return max(0, self.duration_ms)
+        if self.start_timestamp is not None and self.end_timestamp is not None:
+            return max(0, self.end_timestamp - self.start_timestamp)
+        return 0 if self.ended else None
+
+    @property
+    def outcome(self) -> str | None:
+        """answered, voicemail, no_answer, busy or failed once the call is over, from its end reason;
+        None while it is going or when the reason says nothing known."""
+        if not self.ended:
+            return None
+        reason = (self.end_reason or "").lower()
+        for outcome, words in END_REASON_OUTCOMES.items():
+            if any(word in reason for word in words):
+                return outcome
+        if self.call_status == "error":
+            return "failed"
+        return None
+
+    @property
+    def dynamic_variables(self) -> dict[str, str]:
+        """The recipient's variables where the call's metadata echoes them (the sandbox does; Zudu's is undocumented)."""
+        variables = self.metadata.get("dynamic_variables")
+        return {str(k): str(v) for k, v in variables.items()} if isinstance(variables, dict) else {}
