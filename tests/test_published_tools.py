@@ -49,8 +49,31 @@ async def test_schemas_are_portable_and_every_property_is_described() -> None:
         for path, node in walk(schema):
             assert not FORBIDDEN_KEYS & node.keys(), f"{tool['name']} {path} uses {FORBIDDEN_KEYS & node.keys()}"
             for name, prop in node.get("properties", {}).items() if isinstance(node.get("properties"), dict) else ():
-                assert prop.get("description"), f"{tool['name']} {path}.{name} has no description"
-                assert "type" in prop or "enum" in prop, f"{tool['name']} {path}.{name} is untyped"
+                value = non_null(prop)  # an optional argument is anyOf [T, null]; T carries it all
+                assert value.get("description"), f"{tool['name']} {path}.{name} has no description"
+                assert "type" in value or "enum" in value, f"{tool['name']} {path}.{name} is untyped"
+
+
+def non_null(prop: dict[str, Any]) -> dict[str, Any]:
+    options = [option for option in prop.get("anyOf", []) if option != {"type": "null"}]
+    return options[0] if len(options) == 1 else prop
+
+
+async def test_optional_arguments_are_nullable_and_closed_objects_are_left_open() -> None:
+    """What the converters need (docs/agent-stacks.md): strict clients send null for "not given",
+    google-genai fails the whole list on a nested `additionalProperties: false`, and Gemini drops
+    `exclusiveMinimum`; the description sits inside the non-null alternative, where google-genai reads it."""
+    for tool in await published_tools():
+        schema = tool["inputSchema"]
+        for name, prop in schema["properties"].items():
+            nullable = {"type": "null"} in prop.get("anyOf", [])
+            assert nullable == (name not in schema.get("required", []) and "default" not in prop), f"{tool['name']}.{name}"
+            if nullable:
+                assert set(prop) == {"anyOf"} and len(prop["anyOf"]) == 2, f"{tool['name']}.{name}: only anyOf [T, null]"
+        for path, node in walk(schema):
+            assert node.get("additionalProperties") is not False, f"{tool['name']} {path} closes an object"
+            assert "exclusiveMinimum" not in node and "exclusiveMaximum" not in node, f"{tool['name']} {path}"
+            assert not isinstance(node.get("type"), list), f"{tool['name']} {path}: the Anthropic strict transform fails on a list of types"
 
 
 async def test_every_tool_sets_all_four_annotations() -> None:

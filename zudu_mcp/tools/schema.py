@@ -1,15 +1,30 @@
-"""Published input schemas that every major LLM client accepts.
+"""Published input schemas that the agent stacks' own converters accept and keep the meaning of.
 
-Pydantic emits `$defs`/`$ref`, `anyOf [T, null]` and a `title` on every node. Gemini rejects
-`$defs` and some clients send `$ref` parameters as strings, so the published copy is inlined
-and simplified. Arguments are still validated by the original pydantic models.
+Pydantic emits `$defs`/`$ref`, `anyOf [T, null]` and a `title` on every node. What each major
+stack then does to a tool schema (tests/test_converters.py runs the real converters; the findings
+are in docs/agent-stacks.md) decides the published form:
+
+- `$defs`/`$ref` are inlined: Gemini rejects them and some clients send `$ref` parameters as strings.
+- An optional argument stays `anyOf [T, {"type": "null"}]`, its description inside T. Strict converters (OpenAI Agents SDK,
+  langchain-openai, pydantic-ai) make every property required; only a nullable property lets a
+  strict model say "not given", and the server reads null as not given. `anyOf` rather than
+  `"type": [T, "null"]`: the Anthropic SDK's strict transform fails on a list of types.
+  The null default is dropped (strict mode forbids `default`; null is implied).
+- `additionalProperties: false` is left out: google-genai's MCP support fails the whole tool list
+  on it, strict converters add it back themselves, and the server refuses unknown fields anyway.
+- An integer's `exclusiveMinimum: n` becomes `minimum: n + 1` (the same integers): Gemini drops
+  `exclusiveMinimum`, and several strict modes ignore it.
+
+Arguments are still validated by the original pydantic models, so nothing here loosens a rule.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
+NULL = {"type": "null"}
 
 
 def publishable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -27,19 +42,30 @@ def _simplify(node: Any, definitions: dict[str, Any]) -> Any:
         node = {**target, **node}  # a description beside the $ref wins over the model's
     node.pop("$defs", None)
     node.pop("title", None)
+    if node.get("additionalProperties") is False:
+        del node["additionalProperties"]
+    if node.get("type") == "integer" and isinstance(node.get("exclusiveMinimum"), int | float):
+        node["minimum"] = math.floor(node.pop("exclusiveMinimum")) + 1
     for key in SUBSCHEMA_LISTS:
         if key in node:
-            options = [option for option in node.pop(key) if option.get("type") != "null"]
-            if len(options) == 1:  # Optional[T] -> T; leaving the field out means null
-                merged = _simplify(options[0], definitions)
-                node = {**merged, **node}
-                if node.get("default", ...) is None:
-                    del node["default"]
+            options = node.pop(key)
+            values = [_simplify(option, definitions) for option in options if option.get("type") != "null"]
+            nullable = len(values) < len(options)
+            if len(values) == 1:  # Optional[T] -> anyOf [T, null]; T alone when null is not allowed
+                node = _optional(values[0], node) if nullable else {**values[0], **node}
             else:
-                node[key] = [_simplify(option, definitions) for option in options]
+                node[key] = values + ([dict(NULL)] if nullable else [])
     if "properties" in node:
         node["properties"] = {name: _simplify(sub, definitions) for name, sub in node["properties"].items()}
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict):
             node[key] = _simplify(node[key], definitions)
     return node
+
+
+def _optional(value: dict[str, Any], outer: dict[str, Any]) -> dict[str, Any]:
+    """{anyOf: [T + description, null]}: the description goes inside the non-null alternative, because
+    google-genai keeps only what that alternative says (a description beside `anyOf` is lost)."""
+    if outer.get("default", ...) is None:
+        del outer["default"]
+    return {"anyOf": [{**value, **outer}, dict(NULL)]}
