@@ -75,7 +75,7 @@ class ZuduDouble:
                     json.loads(raw) if raw else None,
                 )
                 double.requests.append(recorded)
-                discovery = recorded.method == "GET" and recorded.path.startswith("/api/") and not double.script_discovery
+                discovery = recorded.method == "GET" and recorded.path.startswith(("/api/agents", "/api/phone-numbers")) and not double.script_discovery
                 if discovery:  # agents and numbers are looked up while planning: scripted replies are for the rest
                     reply = double.behave_like_zudu(recorded)
                 else:
@@ -119,7 +119,7 @@ class ZuduDouble:
     @property
     def calls(self) -> list[Recorded]:
         """The requests that are not discovery look-ups (agents, numbers)."""
-        return [r for r in self.requests if not (r.method == "GET" and r.path.startswith("/api/"))]
+        return [r for r in self.requests if not (r.method == "GET" and r.path.startswith(("/api/agents", "/api/phone-numbers")))]
 
     @property
     def creates(self) -> list[Recorded]:
