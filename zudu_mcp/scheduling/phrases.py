@@ -66,6 +66,7 @@ CARDINALS = {
 } | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _CARDINAL = "|".join(sorted(CARDINALS, key=len, reverse=True))
 CARDINAL_RE = re.compile(rf"\b(twenty|thirty|forty|fifty)[- ](one|two|three|four|five|six|seven|eight|nine)\b|\b({_CARDINAL})\b")
+PUNCTUATION = str.maketrans({"!": " ", "?": " ", ";": " ", "\u2019": "'"})
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "twelve": 12}
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -84,9 +85,10 @@ VAGUE_RE = re.compile(
     r"next week|this week|next month|this month|later today|end of (?:the )?(?:day|week|month))\b"
 )
 DURATION_RE = re.compile(
-    rf"\b(?:(?P<lead>in|after|within)\s+(?:(?P<about>about|around|roughly|approximately)\s+)?(?P<a>{_DURATION})"
+    rf"\b(?:(?P<lead>in|after|within)\s+(?:(?P<about>about|around|roughly|approximately)\s+)?(?P<a>{_DURATION})(?:'?\s*time\b)?"
     rf"|(?P<b>{_DURATION})\s*(?P<tail>from now|later|ago|hence))"
 )
+DURATION_WORDS = re.compile(" in |after|within| now|later| ago|hence")
 DURATION_PART_RE = re.compile(rf"({_AMOUNT})\s*({_UNIT})\b")
 RELATIVE_DAY_RE = re.compile(r"\b(day after tomorrow|day before yesterday|tomorrow|tmrw|tmr|tommorow|tomorow|today|tonight|yesterday)\b")
 WEEKDAY_RE = re.compile(rf"\b(?:(this coming|this|next week|next|coming|last|upcoming)\s+)?({_WEEKDAY})\b(?:\s+(next week))?")
@@ -100,27 +102,31 @@ TIME_24_RE = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(\s*(?:hrs|hours|h)\b)
 TIME_HRS_RE = re.compile(r"\b(\d{2})(\d{2})\s*(?:hrs|hours|h)\b")
 NAMED_TIME_RE = re.compile(r"\b(noon|midday|midnight)\b")
 AT_HOUR_RE = re.compile(r"\b(?:at|@|by|around|about)\s+(\d{1,2})\b(?!\s*[:./-]\d)|\b(\d{1,2})\s*o'clock\b")
+DIGIT_RE = re.compile(r"\d")
 LONE_NUMBER_RE = re.compile(r"\b(\d{1,2})\b")
 PART_OF_DAY_RE = re.compile(r"\b(?:in the |this )?(morning|afternoon|evening|night)\b")
 
 # Rare constructs, compiled by re.search's own cache on the first phrase that has their keyword.
 IDIOM = r"(?<!from )(?<!between )\b(?:(\d{1,2})\s+(?:minutes?\s+)?|(quarter|half)\s+)(past|after|to|till|til|before|of)\s+(\d{1,2})\b(?:\s*(am|pm)\b)?"
+IDIOM_WORDS = re.compile(" past | to | after | till? | before | of ")
 HALF_HOUR = r"\bhalf\s+(\d{1,2})\b(?!\s*(?:hours?|hrs?|h\b|minutes?|mins?|days?|weeks?|:|\.\d))(?:\s*(am|pm)\b)?"
 H_NOTATION = r"\b(\d{1,2})h(\d{2})\b"
 HOUR_AND_MINUTE_WORDS = (
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](fifteen|thirty|forty[- ]five|o'?clock|oh[ -]five)\b"
 )
+MINUTES_TO_WORDS = r"\b(five|ten|twenty|twenty[- ]five)\s+(to|till|til|before)\b"
 APPROX = r"\b(?:at\s+)?(about|around|approximately|approx|roughly|circa)\s+(?=\d)"
+APPROX_WORDS = re.compile("about|around|approx|roughly|circa")
 ISH = r"\b(\d{1,2}(?::\d{2})?)\s*-?ish\b"
 HOLIDAY = r"\b(?:on\s+)?(" + "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True)) + r")\b(?:,?\s+(\d{4})\b)?"
-HOLIDAY_KEYS = ("christmas", "xmas", "new year", "boxing", "valentine", "patrick", "halloween", "fourth of july")
+HOLIDAY_KEYS = re.compile("christmas|xmas|new year|boxing|valentine|patrick|halloween|fourth of july")
 MONTH_RULE = (
     rf"\b(?:on\s+)?(?:the\s+)?(1st|2nd|3rd|4th|5th|last|final)\s+(working day|work day|business day|weekday|day|{_WEEKDAY})\s+"
     rf"(?:of|in)\s+(?:the\s+)?(this month|next month|month|{_MONTH})\b(?:\s+(\d{{4}}))?"
 )
 DAY_OF_RELATIVE_MONTH = r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\s+of\s+(?:the\s+)?(this|next)\s+month\b"
 NEXT_WORKING_DAY = r"\b(?:on\s+)?(?:the\s+)?(?:next|following)\s+(?:working|business|work)\s+day\b"
-WEEK_ON = rf"\b(?:a|1)\s+(week|fortnight)\s+(?:on\s+|from\s+)?(today|tomorrow|{_WEEKDAY})\b"
+WEEK_ON = rf"\b(an?|\d{{1,2}})\s+(days?|weeks?|fortnights?)\s+(?:on\s+|from\s+|after\s+)?(today|tomorrow|{_WEEKDAY})\b"
 DAY_WEEK = rf"\b(today|tomorrow|{_WEEKDAY})\s+(week|fortnight)\b"
 BARE_FORTNIGHT = r"(?<!in )\b(?:a|1)\s+fortnight\b"
 SAME_TIME = r"\b(?:at\s+)?(?:the\s+)?(?:same|this)\s+time\b"
@@ -151,7 +157,8 @@ class Reading:
         self.calendar_days = False  # "in 3 days", "a fortnight": keeps the time of day of now
         self.tomorrow_word: str | None = None  # "tomorrow" said in the small hours may mean the coming morning
         self.weekday: int | None = None  # Monday 0
-        self.weekday_mode = ""  # "", "this", "next", "last", "next week", "week after", "fortnight after"
+        self.weekday_mode = ""  # "", "this", "next", "last", "next week", "after" (days_after days after the coming one)
+        self.days_after = 0  # "Thursday week": 7
         self.date: tuple[int | None, int, int] | None = None  # (year or None, month, day)
         self.date_swapped = False  # read in the other D/M order because ours was impossible
         self.day_of_month: int | None = None  # "on the 5th"
@@ -177,8 +184,8 @@ class Reading:
     @property
     def has_day(self) -> bool:
         return (
-            any(x is not None for x in (self.day_offset, self.weekday, self.date, self.day_of_month, self.month_rule))
-            or self.next_working_day
+            self.day_offset is not None or self.weekday is not None or self.date is not None
+            or self.day_of_month is not None or self.month_rule is not None or self.next_working_day
         )
 
     @property
@@ -225,13 +232,19 @@ def read_phrase(original: str, date_order: str) -> Reading:
 
 
 def normalise(text: str) -> str:
-    text = text.lower().replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm")
-    text = text.replace("\u2019", "'").replace("a.s.a.p", "asap").replace("o' clock", "o'clock").replace("o clock", "o'clock")
-    text = re.sub(r"[!?;]", " ", text).strip().rstrip(".")
-    text = ORDINAL_WORD_RE.sub(_ordinal_digits, text)
-    if "-" in text or " " in text:
+    text = text.lower().translate(PUNCTUATION)
+    if "." in text:
+        text = text.replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm").replace("a.s.a.p", "asap")
+        text = text.strip().rstrip(".")
+    if " clock" in text:
+        text = text.replace("o' clock", "o'clock").replace("o clock", "o'clock")
+    words = set(text.replace("-", " ").split())  # the word rules below run only when their words are there
+    if not words.isdisjoint(ORDINAL_WORDS):
+        text = ORDINAL_WORD_RE.sub(_ordinal_digits, text)
+    if not words.isdisjoint(CARDINALS):
+        text = re.sub(MINUTES_TO_WORDS, r"\1 minutes \2", text)  # "ten to six": minutes said in words, not a range
         text = re.sub(HOUR_AND_MINUTE_WORDS, _clock_words, text)  # "three thirty" -> 3:30, before "thirty" becomes 30
-    text = CARDINAL_RE.sub(_cardinal_digits, text)
+        text = CARDINAL_RE.sub(_cardinal_digits, text)
     return " ".join(text.split())
 
 
@@ -271,7 +284,7 @@ def _take_iana_zone(text: str, reading: Reading) -> str:
 
 
 def _take_zone(text: str, reading: Reading) -> str:
-    match = FIXED_OFFSET_RE.search(text)
+    match = FIXED_OFFSET_RE.search(text) if "gmt" in text or "utc" in text else None
     if match:
         try:
             reading.zone = fixed_offset(*match.groups())
@@ -319,7 +332,7 @@ def _take_place(text: str, reading: Reading) -> str:
 
 
 def _try_place(name: str, reading: Reading) -> bool:
-    if name in WEEKDAYS or name in MONTHS or name in FILLERS or name in RELATIVE_WORDS:
+    if name in WEEKDAYS or name in MONTHS or name in RELATIVE_WORDS:
         return False
     from zudu_mcp.scheduling.places import NOT_PLACES, place_zone  # the IANA table loads on the first place name
 
@@ -344,7 +357,7 @@ RELATIVE_WORDS = frozenset({"today", "tomorrow", "tonight", "yesterday", "tmrw",
 
 
 def _take_holiday(text: str, reading: Reading) -> str:
-    if not any(key in text for key in HOLIDAY_KEYS):
+    if not HOLIDAY_KEYS.search(text):
         return text
     match = re.search(HOLIDAY, text)
     if match is None:
@@ -378,11 +391,11 @@ def _take_month_rule(text: str, reading: Reading) -> str:
 
 def _take_week_phrase(text: str, reading: Reading) -> str:
     """'Thursday week', 'a week on Tuesday', 'a week today', 'Tuesday fortnight', 'a fortnight'."""
-    if "week" not in text and "fortnight" not in text:
+    if "week" not in text and "fortnight" not in text and " day" not in text:
         return text
     match = re.search(WEEK_ON, text)
     if match is not None:
-        span, base = match.group(1), match.group(2)
+        count, span, base = match.group(1), match.group(2), match.group(3)
     else:
         match = re.search(DAY_WEEK, text)
         if match is None:
@@ -390,18 +403,20 @@ def _take_week_phrase(text: str, reading: Reading) -> str:
                 reading.day_offset, reading.calendar_days, reading.week_phrase = 14, True, "a fortnight"
                 return _cut(text, bare)
             return text
-        base, span = match.group(1), match.group(2)
-    days = 7 if span == "week" else 14
-    reading.week_phrase = " ".join(match.group(0).split())
+        count, base, span = "1", match.group(1), match.group(2)
+    days = (1 if count.startswith("a") else int(count)) * {"d": 1, "w": 7, "f": 14}[span[0]]
+    reading.week_phrase = " ".join(word.title() if word in WEEKDAYS else word for word in match.group(0).split())
     if base in ("today", "tomorrow"):
         reading.day_offset = days + (base == "tomorrow")
         reading.calendar_days = base == "today"  # "a week today": from now, so the time of day is kept
     else:
-        reading.weekday, reading.weekday_mode = WEEKDAYS[base], f"{span} after"
+        reading.weekday, reading.weekday_mode, reading.days_after = WEEKDAYS[base], "after", days
     return _cut(text, match)
 
 
 def _take_duration(text: str, reading: Reading) -> str:
+    if not DURATION_WORDS.search(text):
+        return text
     match = DURATION_RE.search(text)
     if not match:
         return text
@@ -435,6 +450,8 @@ def _take_duration(text: str, reading: Reading) -> str:
 
 
 def _take_relative_day(text: str, reading: Reading) -> str:
+    if "to" not in text and "tm" not in text and "yester" not in text:
+        return text
     match = RELATIVE_DAY_RE.search(text)
     if not match:
         return text
@@ -458,6 +475,8 @@ def _take_weekday(text: str, reading: Reading) -> str:
 
 
 def _take_date(text: str, reading: Reading, date_order: str) -> str:
+    if not DIGIT_RE.search(text):
+        return text
     if (match := ISO_DATE_RE.search(text)) is not None:
         reading.date = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
         return _cut(text, match)
@@ -495,11 +514,13 @@ def _take_time(text: str, reading: Reading) -> str:
     if "ish" in text and (ish := re.search(ISH, text)) is not None:
         reading.approx = "-ish"
         text = text[: ish.start()] + " at " + ish.group(1) + " " + text[ish.end():]
-    if (approx := re.search(APPROX, text)) is not None:
+    if APPROX_WORDS.search(text) and (approx := re.search(APPROX, text)) is not None:
         reading.approx = approx.group(1)
         text = text[: approx.start()] + " at " + text[approx.end():]
     text = _take_clock_idioms(text, found)
-    for pattern in (TIME_AMPM_RE, TIME_HRS_RE, TIME_24_RE):
+    for pattern, key in ((TIME_AMPM_RE, "m"), (TIME_HRS_RE, "h"), (TIME_24_RE, ":")):
+        if key not in text:
+            continue
         for match in list(pattern.finditer(text)):
             hour, minute = int(match.group(1)), int(match.group(2) or 0)
             said = match.group(0).strip()
@@ -514,7 +535,7 @@ def _take_time(text: str, reading: Reading) -> str:
                 twelve_hour = pattern is TIME_24_RE and 1 <= hour <= 12 and not match.group(1).startswith("0") and not match.group(4)
                 found.append(((hour, minute), "bare" if twelve_hour else "24h", said))
             text = text.replace(match.group(0), " ", 1)
-    named = NAMED_TIME_RE.search(text)
+    named = NAMED_TIME_RE.search(text) if "noon" in text or "mid" in text else None
     if named:
         if named.group(1) == "midnight":
             reading.midnight = True
@@ -538,7 +559,7 @@ def _take_time(text: str, reading: Reading) -> str:
 
 def _take_clock_idioms(text: str, found: list) -> str:
     """'half past 3', 'quarter to 9', '20 past 4', British 'half 8' (08:30), '17h45'."""
-    if any(word in text for word in (" past ", " to ", " after ", " till ", " til ", " before ", " of ")):
+    if IDIOM_WORDS.search(text):
         for match in list(re.finditer(IDIOM, text)):
             minutes_said, fraction, relation, hour = match.group(1), match.group(2), match.group(3), int(match.group(4))
             minutes = {"quarter": 15, "half": 30}[fraction] if fraction else int(minutes_said)
@@ -546,8 +567,10 @@ def _take_clock_idioms(text: str, found: list) -> str:
                 continue
             if relation == "of" and fraction != "quarter":
                 continue
-            if not fraction and (minutes not in (5, 10, 20, 25) and "minute" not in match.group(0)):
-                continue  # "10 to 6" is 5:50, but "from 2 to 6" or "3 to 4" is a range: refused later
+            if not fraction and relation not in ("past", "after") and "minute" not in match.group(0):
+                continue  # "10 to 11" may be a range; "ten to eleven" (words) is 10:50: normalise marked it "minutes"
+            if not fraction and minutes not in (5, 10, 20, 25) and "minute" not in match.group(0):
+                continue
             if not 1 <= hour <= 12 or not 1 <= minutes <= 59:
                 continue
             if relation in ("past", "after"):
@@ -576,6 +599,8 @@ def _take_clock_idioms(text: str, found: list) -> str:
 
 
 def _take_part_of_day(text: str, reading: Reading) -> str:
+    if "ing" not in text and "night" not in text and "noon" not in text:  # morning, evening, night, afternoon
+        return text
     match = PART_OF_DAY_RE.search(text)
     if match:
         reading.part_of_day = match.group(1)

@@ -416,9 +416,9 @@ def _day(reading: Reading, today: date, assumptions: list[str]) -> tuple[date, t
             week_after = day + timedelta(days=7)
             assumptions.append(f"'next {name}' read as the coming one, {day:%a %d %b}; the one after is {week_after:%a %d %b}.")
             return day, None, week_after
-        if mode.endswith(" after"):  # "Thursday week", "a week on Thursday", "Thursday fortnight"
+        if mode == "after":  # "Thursday week", "a week on Thursday", "Thursday fortnight", "3 days after Friday"
             coming = today + timedelta(days=ahead)
-            days = 7 if mode.startswith("week") else 14
+            days = reading.days_after
             day = coming + timedelta(days=days)
             assumptions.append(
                 f"'{reading.week_phrase}' read as {days} days after the coming {name} ({coming:%a %d %b}{', today' if not ahead else ''}): "
