@@ -19,11 +19,13 @@ from datetime import timedelta, tzinfo
 
 from zudu_mcp.scheduling.calendar_days import HOLIDAYS
 from zudu_mcp.scheduling.instants import ordinal
+from zudu_mcp.scheduling.patterns import Pattern
 from zudu_mcp.scheduling.zones import (
     AMBIGUOUS_ZONE_WORDS,
     FIXED_OFFSET_RE,
     IANA_RE,
     LABEL_OFFSETS,
+    ZONE_FIRST_WORDS,
     ZONE_WORD_RE,
     ZONE_WORDS,
     fixed_offset,
@@ -56,7 +58,7 @@ ORDINAL_WORDS = {
         start=1,
     )
 }
-ORDINAL_WORD_RE = re.compile(r"\b(?:(twenty|thirty)[- ])?(" + "|".join(ORDINAL_WORDS) + r")\b")
+ORDINAL_WORD_RE = Pattern(r"\b(?:(twenty|thirty)[- ])?(" + "|".join(ORDINAL_WORDS) + r")\b")
 CARDINALS = {
     word: number
     for number, word in enumerate(
@@ -65,8 +67,8 @@ CARDINALS = {
     )
 } | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _CARDINAL = "|".join(sorted(CARDINALS, key=len, reverse=True))
-CARDINAL_RE = re.compile(rf"\b(twenty|thirty|forty|fifty)[- ](one|two|three|four|five|six|seven|eight|nine)\b|\b({_CARDINAL})\b")
-PUNCTUATION = str.maketrans({"!": " ", "?": " ", ";": " ", "\u2019": "'"})
+CARDINAL_RE = Pattern(rf"\b(twenty|thirty|forty|fifty)[- ](one|two|three|four|five|six|seven|eight|nine)\b|\b({_CARDINAL})\b")
+PUNCTUATION = str.maketrans({"!": " ", "?": " ", ";": " ", "(": " ", ")": " ", "\u2019": "'"})
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "twelve": 12}
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -76,62 +78,63 @@ _AMOUNT = r"\d+(?:\.\d+)?|an?|one|two|three|four|five|six|ten|twelve|half an?"
 _DURATION = rf"(?:(?:{_AMOUNT})\s*(?:{_UNIT})\b(?:\s*(?:and\s+)?)?)+"
 
 # Said to mean "start calling now": the same refusal as "now", pointing to send_now.
-IMMEDIATE_RE = re.compile(
+IMMEDIATE_RE = Pattern(
     r"\b(asap|as soon as (?:possible|you can|we can)|straight ?away|immediately|right away|right now|at once|"
     r"this (?:instant|minute)|instantly|without delay|pronto|(?<!from )now)\b"
 )
-VAGUE_RE = re.compile(
+VAGUE_RE = Pattern(
     r"\b(whenever|sometime|some time|soon|eventually|anytime|any time|later|"
     r"next week|this week|next month|this month|later today|end of (?:the )?(?:day|week|month))\b"
 )
-DURATION_RE = re.compile(
+DURATION_RE = Pattern(
     rf"\b(?:(?P<lead>in|after|within)\s+(?:(?P<about>about|around|roughly|approximately)\s+)?(?P<a>{_DURATION})(?:'?\s*time\b)?"
     rf"|(?P<b>{_DURATION})\s*(?P<tail>from now|later|ago|hence))"
 )
-DURATION_WORDS = re.compile(" in |after|within| now|later| ago|hence")
-DURATION_PART_RE = re.compile(rf"({_AMOUNT})\s*({_UNIT})\b")
-RELATIVE_DAY_RE = re.compile(r"\b(day after tomorrow|day before yesterday|tomorrow|tmrw|tmr|tommorow|tomorow|today|tonight|yesterday)\b")
-WEEKDAY_RE = re.compile(rf"\b(?:(this coming|this|next week|next|coming|last|upcoming)\s+)?({_WEEKDAY})\b(?:\s+(next week))?")
-ISO_DATE_RE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?\b")
-DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?(?:,?\s*(\d{{4}}))?")
-MONTH_DAY_RE = re.compile(rf"\b({_MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?")
-DAY_OF_MONTH_RE = re.compile(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b")
-TIME_AMPM_RE = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)\b")
-TIME_24_RE = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(\s*(?:hrs|hours|h)\b)?")
-TIME_HRS_RE = re.compile(r"\b(\d{2})(\d{2})\s*(?:hrs|hours|h)\b")
-NAMED_TIME_RE = re.compile(r"\b(noon|midday|midnight)\b")
-AT_HOUR_RE = re.compile(r"\b(?:at|@|by|around|about)\s+(\d{1,2})\b(?!\s*[:./-]\d)|\b(\d{1,2})\s*o'clock\b")
-DIGIT_RE = re.compile(r"\d")
-LONE_NUMBER_RE = re.compile(r"\b(\d{1,2})\b")
-PART_OF_DAY_RE = re.compile(r"\b(?:in the |this )?(morning|afternoon|evening|night)\b")
+DURATION_WORDS = (" in ", "after", "within", " now", "later", " ago", "hence")
+DURATION_PART_RE = Pattern(rf"({_AMOUNT})\s*({_UNIT})\b")
+RELATIVE_DAY_RE = Pattern(r"\b(day after tomorrow|day before yesterday|tomorrow|tmrw|tmr|tommorow|tomorow|today|tonight|yesterday)\b")
+WEEKDAY_RE = Pattern(rf"\b(?:(this coming|this|next week|next|coming|last|upcoming)\s+)?({_WEEKDAY})\b(?:\s+(next week))?")
+ISO_DATE_RE = Pattern(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
+NUMERIC_DATE_RE = Pattern(r"\b(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?\b")
+DAY_MONTH_RE = Pattern(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?(?:,?\s*(\d{{4}}))?")
+MONTH_DAY_RE = Pattern(rf"\b({_MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?")
+DAY_OF_MONTH_RE = Pattern(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b")
+TIME_AMPM_RE = Pattern(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)\b")
+TIME_24_RE = Pattern(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(\s*(?:hrs|hours|h)\b)?")
+TIME_HRS_RE = Pattern(r"\b(\d{2})(\d{2})\s*(?:hrs|hours|h)\b")
+NAMED_TIME_RE = Pattern(r"\b(noon|midday|midnight)\b")
+AT_HOUR_RE = Pattern(r"\b(?:at|@|by|around|about)\s+(\d{1,2})\b(?!\s*[:./-]\d)|\b(\d{1,2})\s*o'clock\b")
+DIGIT_RE = Pattern(r"\d")
+LONE_NUMBER_RE = Pattern(r"\b(\d{1,2})\b")
+PART_OF_DAY_RE = Pattern(r"\b(?:in the |this )?(morning|afternoon|evening|night)\b")
 
-# Rare constructs, compiled by re.search's own cache on the first phrase that has their keyword.
-IDIOM = r"(?<!from )(?<!between )\b(?:(\d{1,2})\s+(?:minutes?\s+)?|(quarter|half)\s+)(past|after|to|till|til|before|of)\s+(\d{1,2})\b(?:\s*(am|pm)\b)?"
-IDIOM_WORDS = re.compile(" past | to | after | till? | before | of ")
-HALF_HOUR = r"\bhalf\s+(\d{1,2})\b(?!\s*(?:hours?|hrs?|h\b|minutes?|mins?|days?|weeks?|:|\.\d))(?:\s*(am|pm)\b)?"
-H_NOTATION = r"\b(\d{1,2})h(\d{2})\b"
-HOUR_AND_MINUTE_WORDS = (
+# Rare constructs: each is guarded by a keyword test where it is used.
+IDIOM = Pattern(r"(?<!from )(?<!between )\b(?:(\d{1,2})\s+(?:minutes?\s+)?|(quarter|half)\s+)(past|after|to|till|til|before|of)\s+(\d{1,2})\b(?:\s*(am|pm)\b)?")
+IDIOM_WORDS = (" past ", " to ", " after ", " til", " before ", " of ")
+HALF_HOUR = Pattern(r"\bhalf\s+(\d{1,2})\b(?!\s*(?:hours?|hrs?|h\b|minutes?|mins?|days?|weeks?|:|\.\d))(?:\s*(am|pm)\b)?")
+H_NOTATION = Pattern(r"\b(\d{1,2})h(\d{2})\b")
+HOUR_AND_MINUTE_WORDS = Pattern(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](fifteen|thirty|forty[- ]five|o'?clock|oh[ -]five)\b"
 )
-MINUTES_TO_WORDS = r"\b(five|ten|twenty|twenty[- ]five)\s+(to|till|til|before)\b"
-APPROX = r"\b(?:at\s+)?(about|around|approximately|approx|roughly|circa)\s+(?=\d)"
-APPROX_WORDS = re.compile("about|around|approx|roughly|circa")
-ISH = r"\b(\d{1,2}(?::\d{2})?)\s*-?ish\b"
-HOLIDAY = r"\b(?:on\s+)?(" + "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True)) + r")\b(?:,?\s+(\d{4})\b)?"
-HOLIDAY_KEYS = re.compile("christmas|xmas|new year|boxing|valentine|patrick|halloween|fourth of july")
-MONTH_RULE = (
+MINUTES_TO_WORDS = Pattern(r"\b(five|ten|twenty|twenty[- ]five)\s+(to|till|til|before)\b")
+APPROX = Pattern(r"\b(?:at\s+)?(about|around|approximately|approx|roughly|circa)\s+(?=\d)")
+APPROX_WORDS = ("about", "around", "approx", "roughly", "circa")
+ISH = Pattern(r"\b(\d{1,2}(?::\d{2})?)\s*-?ish\b")
+HOLIDAY = Pattern(r"\b(?:on\s+)?(" + "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True)) + r")\b(?:,?\s+(\d{4})\b)?")
+HOLIDAY_WORDS = ("christmas", "xmas", "new year", "boxing", "valentine", "patrick", "halloween", "fourth of july")
+MONTH_RULE = Pattern(
     rf"\b(?:on\s+)?(?:the\s+)?(1st|2nd|3rd|4th|5th|last|final)\s+(working day|work day|business day|weekday|day|{_WEEKDAY})\s+"
     rf"(?:of|in)\s+(?:the\s+)?(this month|next month|month|{_MONTH})\b(?:\s+(\d{{4}}))?"
 )
-DAY_OF_RELATIVE_MONTH = r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\s+of\s+(?:the\s+)?(this|next)\s+month\b"
-NEXT_WORKING_DAY = r"\b(?:on\s+)?(?:the\s+)?(?:next|following)\s+(?:working|business|work)\s+day\b"
-WEEK_ON = rf"\b(an?|\d{{1,2}})\s+(days?|weeks?|fortnights?)\s+(?:on\s+|from\s+|after\s+)?(today|tomorrow|{_WEEKDAY})\b"
-DAY_WEEK = rf"\b(today|tomorrow|{_WEEKDAY})\s+(week|fortnight)\b"
-BARE_FORTNIGHT = r"(?<!in )\b(?:a|1)\s+fortnight\b"
-SAME_TIME = r"\b(?:at\s+)?(?:the\s+)?(?:same|this)\s+time\b"
-PLACE_TIME = r"\b((?:[a-z][a-z.']*\s+){1,6})(?:time\s*zone|time)\b"
-PLACE_IN = r"\bin\s+((?:[a-z][a-z.']*(?:\s+|$)){1,6})"
+DAY_OF_RELATIVE_MONTH = Pattern(r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\s+of\s+(?:the\s+)?(this|next)\s+month\b")
+NEXT_WORKING_DAY = Pattern(r"\b(?:on\s+)?(?:the\s+)?(?:next|following)\s+(?:working|business|work)\s+day\b")
+WEEK_ON = Pattern(rf"\b(an?|\d{{1,2}})\s+(days?|weeks?|fortnights?)\s+(?:on\s+|from\s+|after\s+)?(today|tomorrow|{_WEEKDAY})\b")
+DAY_WEEK = Pattern(rf"\b(today|tomorrow|{_WEEKDAY})\s+(week|fortnight)\b")
+BARE_FORTNIGHT = Pattern(r"(?<!in )\b(?:a|1)\s+fortnight\b")
+SAME_TIME = Pattern(r"\b(?:at\s+)?(?:the\s+)?(?:same|this)\s+time\b")
+LOCAL_TIME = Pattern(r"\b(?:in\s+)?local\s+time\b")
+PLACE_TIME = Pattern(r"\b((?:[a-z][a-z.']*\s+){1,6})(?:time\s*zone|time)\b")
+PLACE_IN = Pattern(r"\bin\s+((?:[a-z][a-z.']*(?:\s+|$)){1,6})")
 
 # Words that carry no time: left over after every rule, they are dropped; anything else is refused.
 FILLERS = frozenset(
@@ -180,6 +183,7 @@ class Reading:
         self.zone_candidates: dict[str, str] = {}  # ambiguous word -> readings
         self.local_word = False  # "local time": the batch zone
         self.library_date = False  # the date came from dateparser
+        self.words: frozenset[str] = frozenset()  # the normalised phrase's words, for the rules' cheap tests
 
     @property
     def has_day(self) -> bool:
@@ -197,6 +201,7 @@ def read_phrase(original: str, date_order: str) -> Reading:
     reading = Reading()
     text = _take_iana_zone(original, reading)
     text = " " + normalise(text) + " "
+    reading.words = frozenset(text.replace(",", " ").replace(".", " ").split())
     immediate = IMMEDIATE_RE.search(text)
     if immediate:
         raise PhraseError(
@@ -242,8 +247,8 @@ def normalise(text: str) -> str:
     if not words.isdisjoint(ORDINAL_WORDS):
         text = ORDINAL_WORD_RE.sub(_ordinal_digits, text)
     if not words.isdisjoint(CARDINALS):
-        text = re.sub(MINUTES_TO_WORDS, r"\1 minutes \2", text)  # "ten to six": minutes said in words, not a range
-        text = re.sub(HOUR_AND_MINUTE_WORDS, _clock_words, text)  # "three thirty" -> 3:30, before "thirty" becomes 30
+        text = MINUTES_TO_WORDS.sub(r"\1 minutes \2", text)  # "ten to six": minutes said in words, not a range
+        text = HOUR_AND_MINUTE_WORDS.sub(_clock_words, text)  # "three thirty" -> 3:30, before "thirty" becomes 30
         text = CARDINAL_RE.sub(_cardinal_digits, text)
     return " ".join(text.split())
 
@@ -265,6 +270,14 @@ def _clock_words(match: re.Match[str]) -> str:
     return f"{hour}:" + {"fifteen": "15", "thirty": "30", "forty five": "45"}.get(minutes, "05")
 
 
+def _mentions(text: str, keys: tuple[str, ...]) -> bool:
+    """The cheap test before a rule's pattern: does the text hold any of the rule's keywords?"""
+    for key in keys:
+        if key in text:
+            return True
+    return False
+
+
 def _cut(text: str, match: re.Match[str]) -> str:
     return text[: match.start()] + " " + text[match.end():]
 
@@ -273,7 +286,7 @@ def _cut(text: str, match: re.Match[str]) -> str:
 
 
 def _take_iana_zone(text: str, reading: Reading) -> str:
-    match = IANA_RE.search(text)
+    match = IANA_RE.search(text) if "/" in text else None
     if match:
         try:
             reading.zone, reading.zone_word = zone(match.group(1)), match.group(1)
@@ -292,7 +305,7 @@ def _take_zone(text: str, reading: Reading) -> str:
             raise PhraseError("unparseable", f"{exc}: offsets run from UTC-12:00 to UTC+14:00.") from None
         reading.zone_word = match.group(0).upper().replace(" ", "")
         return _take_place(_cut(text, match), reading)
-    match = ZONE_WORD_RE.search(text)
+    match = ZONE_WORD_RE.search(text) if not reading.words.isdisjoint(ZONE_FIRST_WORDS) else None
     if match:
         word = match.group(1)
         if reading.zone is not None:
@@ -309,10 +322,10 @@ def _take_zone(text: str, reading: Reading) -> str:
 def _take_place(text: str, reading: Reading) -> str:
     """'Chicago time', 'Tokyo timezone', 'in London': place names from the IANA table (places.py)."""
     if " time" in text:
-        if (local := re.search(r"\b(?:in\s+)?local\s+time\b", text)) is not None:
+        if (local := LOCAL_TIME.search(text)) is not None:
             reading.local_word = True
             return _cut(text, local)
-        for match in re.finditer(PLACE_TIME, text):
+        for match in PLACE_TIME.finditer(text):
             words = match.group(1).split()
             for count in range(len(words), 0, -1):
                 name = " ".join(words[-count:])
@@ -320,7 +333,7 @@ def _take_place(text: str, reading: Reading) -> str:
                     start = match.start(1) + len(" ".join(words[:-count])) + (1 if count < len(words) else 0)
                     return text[:start] + " " + text[match.end():]
     if " in " in text:
-        for match in re.finditer(PLACE_IN, text):
+        for match in PLACE_IN.finditer(text):
             words = match.group(1).split()
             if words[0] in MONTHS or words[0] in WEEKDAYS or words[0] in ("the", "a", "an", "half", "quarter"):
                 continue
@@ -357,9 +370,9 @@ RELATIVE_WORDS = frozenset({"today", "tomorrow", "tonight", "yesterday", "tmrw",
 
 
 def _take_holiday(text: str, reading: Reading) -> str:
-    if not HOLIDAY_KEYS.search(text):
+    if not _mentions(text, HOLIDAY_WORDS):
         return text
-    match = re.search(HOLIDAY, text)
+    match = HOLIDAY.search(text)
     if match is None:
         return text
     month, day, name = HOLIDAYS[match.group(1)]
@@ -369,15 +382,15 @@ def _take_holiday(text: str, reading: Reading) -> str:
 
 def _take_month_rule(text: str, reading: Reading) -> str:
     """'second Tuesday of next month', 'last working day of the month', 'first Monday in December', 'next working day'."""
-    if " day" in text and (match := re.search(NEXT_WORKING_DAY, text)) is not None:
+    if " day" in text and (match := NEXT_WORKING_DAY.search(text)) is not None:
         reading.next_working_day = True
         return _cut(text, match)
-    if " month" in text and (match := re.search(DAY_OF_RELATIVE_MONTH, text)) is not None:
+    if " month" in text and (match := DAY_OF_RELATIVE_MONTH.search(text)) is not None:
         reading.month_rule = (int(match.group(1)), "day", f"{match.group(2)} month", None)
         return _cut(text, match)
     if " of " not in text and " in " not in text:
         return text
-    match = re.search(MONTH_RULE, text)
+    match = MONTH_RULE.search(text)
     if match is None:
         return text
     nth = {"last": -1, "final": -1}.get(match.group(1)) or int(match.group(1)[0])
@@ -393,13 +406,13 @@ def _take_week_phrase(text: str, reading: Reading) -> str:
     """'Thursday week', 'a week on Tuesday', 'a week today', 'Tuesday fortnight', 'a fortnight'."""
     if "week" not in text and "fortnight" not in text and " day" not in text:
         return text
-    match = re.search(WEEK_ON, text)
+    match = WEEK_ON.search(text)
     if match is not None:
         count, span, base = match.group(1), match.group(2), match.group(3)
     else:
-        match = re.search(DAY_WEEK, text)
+        match = DAY_WEEK.search(text)
         if match is None:
-            if (bare := re.search(BARE_FORTNIGHT, text)) is not None:  # "in a fortnight" is a duration, read below
+            if (bare := BARE_FORTNIGHT.search(text)) is not None:  # "in a fortnight" is a duration, read below
                 reading.day_offset, reading.calendar_days, reading.week_phrase = 14, True, "a fortnight"
                 return _cut(text, bare)
             return text
@@ -415,7 +428,7 @@ def _take_week_phrase(text: str, reading: Reading) -> str:
 
 
 def _take_duration(text: str, reading: Reading) -> str:
-    if not DURATION_WORDS.search(text):
+    if not _mentions(text, DURATION_WORDS):
         return text
     match = DURATION_RE.search(text)
     if not match:
@@ -465,6 +478,8 @@ def _take_relative_day(text: str, reading: Reading) -> str:
 
 
 def _take_weekday(text: str, reading: Reading) -> str:
+    if reading.words.isdisjoint(WEEKDAYS):
+        return text
     match = WEEKDAY_RE.search(text)
     if not match:
         return text
@@ -481,6 +496,8 @@ def _take_date(text: str, reading: Reading, date_order: str) -> str:
         reading.date = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
         return _cut(text, match)
     for pattern, day_group, month_group in ((DAY_MONTH_RE, 1, 2), (MONTH_DAY_RE, 2, 1)):
+        if reading.words.isdisjoint(MONTHS):
+            break
         if (match := pattern.search(text)) is not None:
             year = int(match.group(3)) if match.group(3) else None
             reading.date = (year, MONTHS[match.group(month_group)], int(match.group(day_group)))
@@ -494,7 +511,7 @@ def _take_date(text: str, reading: Reading, date_order: str) -> str:
             reading.date_swapped = True
         reading.date = (year, month, day)
         return _cut(text, match)
-    if (match := DAY_OF_MONTH_RE.search(text)) is not None:
+    if "the " in text and (match := DAY_OF_MONTH_RE.search(text)) is not None:
         reading.day_of_month = int(match.group(1))
         return _cut(text, match)
     return text
@@ -511,10 +528,10 @@ def _full_year(text: str | None) -> int | None:
 
 def _take_time(text: str, reading: Reading) -> str:
     found: list[tuple[tuple[int, int], str, str]] = []  # ((hour, minute), "ampm" | "24h" | "bare", as said)
-    if "ish" in text and (ish := re.search(ISH, text)) is not None:
+    if "ish" in text and (ish := ISH.search(text)) is not None:
         reading.approx = "-ish"
         text = text[: ish.start()] + " at " + ish.group(1) + " " + text[ish.end():]
-    if APPROX_WORDS.search(text) and (approx := re.search(APPROX, text)) is not None:
+    if _mentions(text, APPROX_WORDS) and (approx := APPROX.search(text)) is not None:
         reading.approx = approx.group(1)
         text = text[: approx.start()] + " at " + text[approx.end():]
     text = _take_clock_idioms(text, found)
@@ -551,7 +568,7 @@ def _take_time(text: str, reading: Reading) -> str:
             reading.bare = clock
         else:
             reading.time, reading.time_24h = clock, kind == "24h"
-    if "time" in text and (same := re.search(SAME_TIME, text)) is not None:
+    if "time" in text and (same := SAME_TIME.search(text)) is not None:
         reading.same_time = True
         text = _cut(text, same)
     return text
@@ -559,8 +576,8 @@ def _take_time(text: str, reading: Reading) -> str:
 
 def _take_clock_idioms(text: str, found: list) -> str:
     """'half past 3', 'quarter to 9', '20 past 4', British 'half 8' (08:30), '17h45'."""
-    if IDIOM_WORDS.search(text):
-        for match in list(re.finditer(IDIOM, text)):
+    if _mentions(text, IDIOM_WORDS):
+        for match in list(IDIOM.finditer(text)):
             minutes_said, fraction, relation, hour = match.group(1), match.group(2), match.group(3), int(match.group(4))
             minutes = {"quarter": 15, "half": 30}[fraction] if fraction else int(minutes_said)
             if fraction == "half" and relation not in ("past", "after"):
@@ -581,7 +598,7 @@ def _take_clock_idioms(text: str, found: list) -> str:
                 clock = (clock[0] % 12 + (12 if match.group(5) == "pm" else 0), clock[1])
             found.append((clock, "ampm" if match.group(5) else "bare", " ".join(match.group(0).split())))
             text = text.replace(match.group(0), " ", 1)
-    if "half " in text and (match := re.search(HALF_HOUR, text)) is not None:
+    if "half " in text and (match := HALF_HOUR.search(text)) is not None:
         hour = int(match.group(1))
         if 1 <= hour <= 12:
             clock = (hour, 30)
@@ -589,7 +606,7 @@ def _take_clock_idioms(text: str, found: list) -> str:
                 clock = (hour % 12 + (12 if match.group(2) == "pm" else 0), 30)
             found.append((clock, "ampm" if match.group(2) else "bare", " ".join(match.group(0).split())))
             text = _cut(text, match)
-    if "h" in text and (match := re.search(H_NOTATION, text)) is not None:
+    if "h" in text and (match := H_NOTATION.search(text)) is not None:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 23 or minute > 59:
             raise PhraseError("unparseable", f"{match.group(0)!r} is not a time of day: hours run 00-23 and minutes 00-59.")

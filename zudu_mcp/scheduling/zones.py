@@ -10,6 +10,8 @@ import re
 from datetime import timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from zudu_mcp.scheduling.patterns import Pattern
+
 ZONE_WORDS: dict[str, str] = {
     "ist": "Asia/Kolkata",
     "india time": "Asia/Kolkata",
@@ -94,9 +96,10 @@ US_ZONE_PREFIXES = (
 )
 
 _WORDS = "|".join(sorted((re.escape(w) for w in [*ZONE_WORDS, *AMBIGUOUS_ZONE_WORDS]), key=len, reverse=True))
-ZONE_WORD_RE = re.compile(rf"\b({_WORDS})\b")
-FIXED_OFFSET_RE = re.compile(r"\b(?:gmt|utc)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\b")
-IANA_RE = re.compile(r"\b([A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b")
+ZONE_WORD_RE = Pattern(rf"\b({_WORDS})\b")
+ZONE_FIRST_WORDS = frozenset(word.split()[0] for word in [*ZONE_WORDS, *AMBIGUOUS_ZONE_WORDS])  # a phrase without one skips the pattern
+FIXED_OFFSET_RE = Pattern(r"\b(?:gmt|utc)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\b")
+IANA_RE = Pattern(r"\b([A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b")
 
 
 def zone(name: str) -> tzinfo:
