@@ -85,7 +85,8 @@ def test_times_skipped_or_repeated_by_dst_are_refused_not_shifted(zone: str, min
 
 CALLING = (time(8, 0), time(21, 0))
 BARE_FORMS = ["{h}:{m:02d}", "at {h}:{m:02d}", "at {h}", "tomorrow at {h}:{m:02d}", "tomorrow {h}", "Monday {h}:{m:02d}",
-              "{h:02d}:{m:02d}", "at {h:02d}:{m:02d}", "{h}:{m:02d} please", "around {h}"]
+              "{h:02d}:{m:02d}", "at {h:02d}:{m:02d}", "{h}:{m:02d} please", "around {h}", "at {h}.{m:02d}", "{h}.{m:02d}",
+              "{h}h{m:02d}"]
 
 
 def inside(moment: datetime, zone: str) -> bool:

@@ -101,6 +101,7 @@ MONTH_DAY_RE = Pattern(rf"\b({_MONTH})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th
 DAY_OF_MONTH_RE = Pattern(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b")
 TIME_AMPM_RE = Pattern(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)\b")
 TIME_24_RE = Pattern(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(\s*(?:hrs|hours|h)\b)?")
+TIME_DOT_RE = Pattern(r"(\b(?:at|@)\s+)?(?<![\d./-])\b(\d{1,2})\.(\d{2})\b(?![./-]\d)")
 TIME_HRS_RE = Pattern(r"\b(\d{2})(\d{2})\s*(?:hrs|hours|h)\b")
 NAMED_TIME_RE = Pattern(r"\b(noon|midday|midnight)\b")
 AT_HOUR_RE = Pattern(r"\b(?:at|@|by|around|about)\s+(\d{1,2})\b(?!\s*[:./-]\d)|\b(\d{1,2})\s*o'clock\b")
@@ -552,6 +553,8 @@ def _take_time(text: str, reading: Reading) -> str:
                 twelve_hour = pattern is TIME_24_RE and 1 <= hour <= 12 and not match.group(1).startswith("0") and not match.group(4)
                 found.append(((hour, minute), "bare" if twelve_hour else "24h", said))
             text = text.replace(match.group(0), " ", 1)
+    if "." in text:
+        text = _take_dotted_time(text, found)
     named = NAMED_TIME_RE.search(text) if "noon" in text or "mid" in text else None
     if named:
         if named.group(1) == "midnight":
@@ -571,6 +574,19 @@ def _take_time(text: str, reading: Reading) -> str:
     if "time" in text and (same := SAME_TIME.search(text)) is not None:
         reading.same_time = True
         text = _cut(text, same)
+    return text
+
+
+def _take_dotted_time(text: str, found: list) -> str:
+    """'at 4.30', '4.30', '16.45': a time; but '5.12' alone is a date (5 December), read by the date rules."""
+    for match in list(TIME_DOT_RE.finditer(text)):
+        at_word, hour_text, minute_text = match.groups()
+        hour, minute = int(hour_text), int(minute_text)
+        if hour > 23 or minute > 59 or (not at_word and minute <= 12):
+            continue
+        twelve_hour = 1 <= hour <= 12 and not hour_text.startswith("0")
+        found.append(((hour, minute), "bare" if twelve_hour else "24h", f"{hour_text}.{minute_text}"))
+        text = text.replace(match.group(0), " ", 1)
     return text
 
 

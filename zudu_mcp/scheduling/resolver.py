@@ -132,7 +132,7 @@ def resolve_schedule(
         timezone=timezone,
         relative=described.relative,
         assumptions=assumptions,
-        alternatives=[iso(a, zone) for a in alternatives if a > now and a != instant],
+        alternatives=list(dict.fromkeys(iso(a, zone) for a in alternatives if a > now and a != instant)),
         read_back=not exact or bool(assumptions),
     )
 
