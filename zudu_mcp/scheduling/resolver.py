@@ -363,15 +363,39 @@ def _place(said: Said, reading: Reading, calendar: ZoneInfo):
         _small_hours(reading, local_now, day, clock, at, now, assumptions, alternatives)
     if rolled:
         assumptions.append(f"{rolls[1]}: read as {instant.astimezone(target):%a %d %b %Y}.")
-        return instant, assumptions, alternatives
-    if reading.date is not None:
+    elif reading.date is not None:
         if instant <= now and reading.date[0] is None:
             instant = _next_year(said, reading, day, clock, at, calendar, assumptions)
         elif instant <= now or said.too_far(instant):
             _other_order(said, reading, clock, at, instant, calendar)
         if reading.date_swapped:
             assumptions.append(f"Read month-first: {reading.date[1]}/{reading.date[2]} is not a valid day-first date.")
+    _days_agree(said, reading, today, (instant.astimezone(target) - timedelta(days=reading.midnight)).date())
     return instant, assumptions, alternatives
+
+
+def _days_agree(said: Said, reading: Reading, today: date, day: date) -> None:
+    """A phrase that names its day twice ('Monday 5 Dec', 'tomorrow Dec 5') must name one day: else refused, never one dropped."""
+    named = [part for part in (reading.day_offset, reading.weekday, reading.date, reading.day_of_month) if part is not None]
+    if len(named) < 2:
+        return
+    checks = []
+    if reading.weekday is not None and reading.weekday_mode != "after":
+        checks.append((day.weekday() == reading.weekday, WEEKDAY_NAMES[reading.weekday]))
+    if reading.date is not None:
+        year, month, number = reading.date
+        checks.append(((day.month, day.day) == (month, number) and year in (None, day.year), f"{number} {MONTH_NAMES[month - 1]}"))
+    if reading.day_offset is not None:
+        checks.append((day == today + timedelta(days=reading.day_offset), f"{today + timedelta(days=reading.day_offset):%a %d %b}"))
+    if reading.day_of_month is not None:
+        checks.append((day.day == reading.day_of_month, f"the {ordinal(reading.day_of_month)}"))
+    wrong = [words for agrees, words in checks if not agrees]
+    if wrong:
+        raise Refused(
+            "invalid_date",
+            f"{said.text!r} names its day twice and they disagree: {day:%a %d %b %Y} is not {' or '.join(wrong)}. "
+            "Send one of them.",
+        )
 
 
 def _small_hours(reading: Reading, local_now: datetime, day: date, clock: time, at, now: datetime, assumptions: list, alternatives: list) -> None:
@@ -398,6 +422,18 @@ def _day(reading: Reading, today: date, assumptions: list[str]) -> tuple[date, t
         return day, None, None
     if reading.month_rule is not None:
         return _month_rule(reading.month_rule, today, assumptions)
+    if reading.date is not None:  # before the weekday: 'Thursday 24 Dec' is checked against the date, not moved
+        year, month, day_number = reading.date
+        try:
+            day = date(year or today.year, month, day_number)
+        except ValueError:
+            if year is None and month == 2 and day_number == 29:
+                return _leap_day(today), None, None
+            shown = f"{day_number}/{month}" + (f"/{year}" if year else "")
+            raise Refused("invalid_date", f"{shown} (day/month) is not a real date: check the day and the month.") from None
+        if reading.holiday:
+            assumptions.append(f"'{reading.holiday}' read as {day_number} {MONTH_NAMES[month - 1]}.")
+        return day, None, None
     if reading.day_offset is not None:
         day = today + timedelta(days=reading.day_offset)
         if reading.week_phrase:
@@ -426,18 +462,6 @@ def _day(reading: Reading, today: date, assumptions: list[str]) -> tuple[date, t
             )
             return day, None, None
         return today + timedelta(days=ahead), (lambda d: d + timedelta(days=7), f"{name} {today:%d %b} at that time has passed"), None
-    if reading.date is not None:
-        year, month, day_number = reading.date
-        try:
-            day = date(year or today.year, month, day_number)
-        except ValueError:
-            if year is None and month == 2 and day_number == 29:
-                return _leap_day(today), None, None
-            shown = f"{day_number}/{month}" + (f"/{year}" if year else "")
-            raise Refused("invalid_date", f"{shown} (day/month) is not a real date: check the day and the month.") from None
-        if reading.holiday:
-            assumptions.append(f"'{reading.holiday}' read as {day_number} {MONTH_NAMES[month - 1]}.")
-        return day, None, None
     if reading.day_of_month is not None:
         return _next_day_of_month(reading.day_of_month, today, assumptions), None, None
     return today, (lambda d: d + timedelta(days=1), "That time has passed today"), None
