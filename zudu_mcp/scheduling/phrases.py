@@ -153,38 +153,41 @@ class PhraseError(Exception):
 
 
 class Reading:
-    """The phrase's parts; None means the phrase did not say."""
+    """The phrase's parts; None means the phrase did not say.
 
-    def __init__(self) -> None:
-        self.elapsed: timedelta | None = None  # "in 2 hours" (negative for "ago")
-        self.day_offset: int | None = None  # today 0, tomorrow 1, "in 3 days" 3
-        self.calendar_days = False  # "in 3 days", "a fortnight": keeps the time of day of now
-        self.tomorrow_word: str | None = None  # "tomorrow" said in the small hours may mean the coming morning
-        self.weekday: int | None = None  # Monday 0
-        self.weekday_mode = ""  # "", "this", "next", "last", "next week", "after" (days_after days after the coming one)
-        self.days_after = 0  # "Thursday week": 7
-        self.date: tuple[int | None, int, int] | None = None  # (year or None, month, day)
-        self.date_swapped = False  # read in the other D/M order because ours was impossible
-        self.day_of_month: int | None = None  # "on the 5th"
-        self.month_rule: tuple[int, str | int, str | int, int | None] | None = None  # (nth or -1, kind, month, year)
-        self.next_working_day = False
-        self.holiday: str | None = None  # "Christmas Eve": its date is in `date`
-        self.week_phrase: str | None = None  # "Thursday week", "a week on Tuesday": shown in the assumption
-        self.time: tuple[int, int] | None = None  # a certain time of day (a.m./p.m. said, or the 24-hour clock)
-        self.time_24h = False  # `time` was written on the 24-hour clock ("04:30", "17h45"): kept, but noted at night
-        self.bare: tuple[int, int] | None = None  # 1-12 with no a.m./p.m.: "4:30", "at 7", "half past three"
-        self.time_said: str | None = None  # the words of the time, for the assumption
-        self.approx: str | None = None  # "about", "around": the time is read as exact, and that is said
-        self.same_time = False  # "same time tomorrow": the current time of day
-        self.part_of_day: str | None = None
-        self.midnight = False
-        self.zone: tzinfo | None = None
-        self.zone_word: str | None = None
-        self.zone_label_offset: timedelta | None = None  # "EST" names UTC-05:00: out of season, the other reading
-        self.zone_candidates: dict[str, str] = {}  # ambiguous word -> readings
-        self.local_word = False  # "local time": the batch zone
-        self.library_date = False  # the date came from dateparser
-        self.words: frozenset[str] = frozenset()  # the normalised phrase's words, for the rules' cheap tests
+    The defaults are class attributes: a rule sets only what it read (every value is replaced,
+    never mutated in place), and a phrase does not pay for thirty assignments it does not need.
+    """
+
+    elapsed: timedelta | None = None  # "in 2 hours" (negative for "ago")
+    day_offset: int | None = None  # today 0, tomorrow 1, "in 3 days" 3
+    calendar_days: bool = False  # "in 3 days", "a fortnight": keeps the time of day of now
+    tomorrow_word: str | None = None  # "tomorrow" said in the small hours may mean the coming morning
+    weekday: int | None = None  # Monday 0
+    weekday_mode: str = ""  # "", "this", "next", "last", "next week", "after" (days_after days after the coming one)
+    days_after: int = 0  # "Thursday week": 7
+    date: tuple[int | None, int, int] | None = None  # (year or None, month, day)
+    date_swapped: bool = False  # read in the other D/M order because ours was impossible
+    day_of_month: int | None = None  # "on the 5th"
+    month_rule: tuple[int, str | int, str | int, int | None] | None = None  # (nth or -1, kind, month, year)
+    next_working_day: bool = False
+    holiday: str | None = None  # "Christmas Eve": its date is in `date`
+    week_phrase: str | None = None  # "Thursday week", "a week on Tuesday": shown in the assumption
+    time: tuple[int, int] | None = None  # a certain time of day (a.m./p.m. said, or the 24-hour clock)
+    time_24h: bool = False  # `time` was written on the 24-hour clock ("04:30", "17h45"): kept, but noted at night
+    bare: tuple[int, int] | None = None  # 1-12 with no a.m./p.m.: "4:30", "at 7", "half past three"
+    time_said: str | None = None  # the words of the time, for the assumption
+    approx: str | None = None  # "about", "around": the time is read as exact, and that is said
+    same_time: bool = False  # "same time tomorrow": the current time of day
+    part_of_day: str | None = None
+    midnight: bool = False
+    zone: tzinfo | None = None
+    zone_word: str | None = None
+    zone_label_offset: timedelta | None = None  # "EST" names UTC-05:00: out of season, the other reading
+    zone_candidates: dict[str, str] = {}  # ambiguous word -> readings
+    local_word: bool = False  # "local time": the batch zone
+    library_date: bool = False  # the date came from dateparser
+    words: frozenset[str] = frozenset()  # the normalised phrase's words, for the rules' cheap tests
 
     @property
     def has_day(self) -> bool:

@@ -65,7 +65,7 @@ AMBIGUOUS = {
 }
 
 _table: dict[str, list[tuple[str, str]]] | None = None
-_longest = 1  # words in the longest name, to bound the search
+_several: dict[str, dict[str, str]] = {}  # names of several zones, their clocks compared once (bounded by the table)
 
 
 def place_zone(name: str) -> str | dict[str, str] | None:
@@ -80,24 +80,21 @@ def place_zone(name: str) -> str | dict[str, str] | None:
     readings = table().get(name)
     if not readings:
         return None
-    distinct: dict[tuple, tuple[str, str]] = {}
-    for label, key in readings:
-        distinct.setdefault(_clock_signature(key), (label, key))
-    if len(distinct) == 1:
+    if len(readings) == 1:
         return readings[0][1]
-    return dict(distinct.values())
-
-
-def longest_name() -> int:
-    table()
-    return _longest
+    if name not in _several:
+        distinct: dict[tuple, tuple[str, str]] = {}
+        for label, key in readings:
+            distinct.setdefault(_clock_signature(key), (label, key))
+        _several[name] = dict(distinct.values())
+    found = _several[name]
+    return next(iter(found.values())) if len(found) == 1 else dict(found)
 
 
 def table() -> dict[str, list[tuple[str, str]]]:
-    global _table, _longest
+    global _table
     if _table is None:
         _table = _build()
-        _longest = max(len(name.split()) for name in [*_table, *ALIASES])
     return _table
 
 
