@@ -120,7 +120,7 @@ HOUR_AND_MINUTE_WORDS = Pattern(
 MINUTES_TO_WORDS = Pattern(r"\b(five|ten|twenty|twenty[- ]five)\s+(to|till|til|before)\b")
 APPROX = Pattern(r"\b(?:at\s+)?(about|around|approximately|approx|roughly|circa)\s+(?=\d)")
 APPROX_WORDS = ("about", "around", "approx", "roughly", "circa")
-ISH = Pattern(r"\b(\d{1,2}(?::\d{2})?)\s*-?ish\b")
+ISH = Pattern(r"\b(\d{1,2}(?::\d{2})?(?:\s*(?:am|pm))?)\s*-?ish\b")
 HOLIDAY = Pattern(r"\b(?:on\s+)?(" + "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True)) + r")\b(?:,?\s+(\d{4})\b)?")
 HOLIDAY_WORDS = ("christmas", "xmas", "new year", "boxing", "valentine", "patrick", "halloween", "fourth of july")
 MONTH_RULE = Pattern(
@@ -245,6 +245,8 @@ def normalise(text: str) -> str:
     if "." in text:
         text = text.replace("a.m.", "am").replace("p.m.", "pm").replace("a.m", "am").replace("p.m", "pm").replace("a.s.a.p", "asap")
         text = text.strip().rstrip(".")
+    if "12 " in text:
+        text = text.replace("12 noon", "noon").replace("12 midday", "midday").replace("12 midnight", "midnight")
     if " clock" in text:
         text = text.replace("o' clock", "o'clock").replace("o clock", "o'clock")
     words = set(text.replace("-", " ").split())  # the word rules below run only when their words are there
