@@ -1,4 +1,10 @@
-"""The scheduling corpus: no case may be answered with a wrong instant; at least 95% must match."""
+"""The scheduling corpora: no case may be answered with a wrong instant.
+
+scheduling-corpus.json (122 cases, from the parser evaluation): at least 95% must match.
+scheduling-phrases-2.json (the phrases people really say: bare times, clock idioms, zone words,
+days by rule, week phrases, chat, "ASAP"): every case must match, offer the readings it lists,
+state the assumptions it lists, and refuse with the code it names.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from zudu_mcp.scheduling import ScheduledTime, resolve_schedule
 
 CORPUS_FILE = Path(__file__).parent / "data" / "scheduling-corpus.json"
 CASES = json.loads(CORPUS_FILE.read_text())
+PHRASES_FILE = Path(__file__).parent / "data" / "scheduling-phrases-2.json"
+PHRASES = json.loads(PHRASES_FILE.read_text())
 ISO_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 
 
@@ -48,6 +56,30 @@ def test_corpus_accuracy_is_at_least_95_percent() -> None:
     verdicts = [verdict(case, run(case)) for case in CASES]
     assert verdicts.count("wrong") == 0
     assert verdicts.count("match") / len(CASES) >= 0.95, verdicts
+
+
+@pytest.mark.parametrize("case", PHRASES, ids=[f"{c['id']}:{c['category']}:{c['phrase'][:30]}" for c in PHRASES])
+def test_phrase_is_read_as_expected(case: dict) -> None:
+    result = run(case)
+    if case["expected"] == "error":
+        assert not result.ok, f"{case['phrase']!r} gave {getattr(result, 'local_iso', None)}, expected a refusal"
+        assert result.code == case["code"], result
+        assert case.get("message_has", "") in result.message
+        return
+    assert result.ok, f"{case['phrase']!r} was refused: {result.code}: {result.message}"
+    assert datetime.fromisoformat(result.local_iso) == datetime.fromisoformat(case["expected"]), result
+    offered = {datetime.fromisoformat(alternative) for alternative in result.alternatives}
+    for alternative in case.get("offers", []):
+        assert datetime.fromisoformat(alternative) in offered, (alternative, result.alternatives)
+    said = " ".join(result.assumptions)
+    for words in case.get("assumes", []):
+        assert words in said, (words, result.assumptions)
+    assert result.read_back or not result.assumptions
+
+
+def test_every_kind_of_phrase_is_in_the_new_corpus() -> None:
+    kinds = {case["category"] for case in PHRASES}
+    assert kinds >= {"bare_time", "twenty_four_hour", "idiom", "zone_word", "season", "small_hours", "calendar", "week", "chat", "immediate"}
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -81,3 +81,42 @@ def test_times_skipped_or_repeated_by_dst_are_refused_not_shifted(zone: str, min
         assert len(result.suggestions) == 2
         for suggestion in result.suggestions:  # each suggestion resolves exactly, without a refusal
             assert resolve_schedule(suggestion, zone, now=now).ok
+
+
+CALLING = (time(8, 0), time(21, 0))
+BARE_FORMS = ["{h}:{m:02d}", "at {h}:{m:02d}", "at {h}", "tomorrow at {h}:{m:02d}", "tomorrow {h}", "Monday {h}:{m:02d}",
+              "{h:02d}:{m:02d}", "at {h:02d}:{m:02d}", "{h}:{m:02d} please", "around {h}", "at {h}.{m:02d}", "{h}.{m:02d}",
+              "{h}h{m:02d}"]
+
+
+def inside(moment: datetime, zone: str) -> bool:
+    return CALLING[0] <= moment.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None) <= CALLING[1]
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(hour=st.integers(0, 23), minute=st.integers(0, 59), form=st.sampled_from(BARE_FORMS), zone=st.sampled_from(ZONES),
+       now_shift=st.integers(0, 400 * 86400))
+def test_a_bare_time_is_inside_calling_hours_or_offers_a_reading_that_is(hour: int, minute: int, form: str, zone: str, now_shift: int) -> None:
+    """For any bare time and any "now": inside 08:00-21:00 local, or an offered reading is and the result says so, or a refusal."""
+    now = NOW + timedelta(seconds=now_shift)
+    text = form.format(h=hour, m=minute)
+    result = resolve_schedule(text, zone, now=now)
+    if not result.ok:
+        return
+    chosen = datetime.fromisoformat(result.local_iso)
+    if inside(chosen, zone):
+        return
+    assert any(inside(datetime.fromisoformat(other), zone) for other in result.alternatives), (text, now, result)
+    assert any("outside calling hours" in assumption for assumption in result.assumptions), (text, now, result)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(hour=st.integers(1, 12), minute=st.integers(0, 59), zone=st.sampled_from(ZONES), now_shift=st.integers(0, 400 * 86400),
+       day=st.sampled_from(["", "tomorrow ", "Friday "]))
+def test_a_twelve_hour_time_without_am_pm_is_read_inside_calling_hours(hour: int, minute: int, zone: str, now_shift: int, day: str) -> None:
+    """'4:30' is one of 04:30 and 16:30, and one of them is always inside calling hours: that one is chosen, the other offered."""
+    now = NOW + timedelta(seconds=now_shift)
+    result = resolve_schedule(f"{day}at {hour}:{minute:02d}", zone, now=now)
+    assert result.ok, result
+    assert inside(datetime.fromisoformat(result.local_iso), zone), result
+    assert len(result.alternatives) >= 1 and any("a.m./p.m. not said" in assumption for assumption in result.assumptions), result

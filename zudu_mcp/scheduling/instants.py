@@ -5,18 +5,23 @@ All arithmetic happens in UTC; zoneinfo is used only to show wall clocks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from zudu_mcp.scheduling.records import Record
 
-@dataclass(frozen=True)
-class Instant:
-    unix_ms: int
-    local: str  # "Sun 29 Nov 2026, 10:00 IST (Asia/Kolkata, UTC+05:30)"
-    utc: str  # "2026-11-29T04:30:00Z"
-    local_iso: str  # "2026-11-29T10:00:00+05:30"
-    relative: str  # "in 22h 45m" / "3d 2h ago"
+
+class Instant(Record):
+    """One instant in every form; read-only by convention (it is shared between results)."""
+
+    __slots__ = ("unix_ms", "local", "utc", "local_iso", "relative")
+
+    def __init__(self, unix_ms: int, local: str, utc: str, local_iso: str, relative: str):
+        self.unix_ms = unix_ms
+        self.local = local  # "Sun 29 Nov 2026, 10:00 IST (Asia/Kolkata, UTC+05:30)"
+        self.utc = utc  # "2026-11-29T04:30:00Z"
+        self.local_iso = local_iso  # "2026-11-29T10:00:00+05:30"
+        self.relative = relative  # "in 22h 45m" / "3d 2h ago"
 
     def as_dict(self) -> dict[str, str | int]:
         return {"unix_ms": self.unix_ms, "local": self.local, "local_iso": self.local_iso, "utc": self.utc, "relative": self.relative}
