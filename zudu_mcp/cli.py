@@ -184,11 +184,7 @@ def warn_without_credentials(settings) -> None:
 
 
 def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
-    import json
-
-    import uvicorn
-
-    from zudu_mcp.http import OPTIONS_VARIABLE, check_exposure
+    from zudu_mcp.http import check_exposure, serve
     from zudu_mcp.server import published_specs
 
     try:
@@ -200,19 +196,8 @@ def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
     if refusal:
         sys.stderr.write(f"zudu-mcp: {refusal}\n")
         return 2
-    os.environ[OPTIONS_VARIABLE] = json.dumps(
-        {"settings": overrides, "host": args.host, "port": args.port, "json_response": not args.sse}
-    )
-    sys.stderr.write(f"zudu-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp ({args.workers} worker(s)); /healthz for probes\n")
-    uvicorn.run(
-        "zudu_mcp.http:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
+    warn_without_credentials(settings)
+    serve(settings, overrides, host=args.host, port=args.port, workers=args.workers, json_response=not args.sse)
     return 0
 
 
