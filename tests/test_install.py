@@ -137,6 +137,10 @@ def test_uvx_and_the_installed_executable(tmp_path: Path) -> None:
     script.write_text("#!/bin/sh\n")
     assert launch_command(uvx=False, argv0=str(script)) == (str(script), [])
     assert launch_command(uvx=False, argv0="/somewhere/zudu_mcp/__main__.py") == (sys.executable, ["-m", "zudu_mcp"])
+    cached = tmp_path / "cache" / "uv" / "archive-v0" / "AbC123" / "bin" / "zudu-mcp"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("#!/bin/sh\n")
+    assert launch_command(uvx=False, argv0=str(cached))[1] == ["zudu-mcp"], "uvx's throwaway copy is not a command to keep"
 
 
 def clean_environment(home: Path) -> dict[str, str]:

@@ -39,8 +39,9 @@ def test_server_json_is_in_step_with_the_package() -> None:
     assert SERVER["version"] == package["version"] == PROJECT["version"]
     assert package["identifier"] == PROJECT["name"] and package["registryType"] == "pypi"
     owner = SERVER["name"].removeprefix("io.github.").split("/")[0]
-    assert SERVER["repository"]["url"] == f"https://github.com/{owner}/zudu-mcp" == PROJECT["urls"]["Repository"]
-    assert "your-org" not in json.dumps(SERVER)
+    repository = f"https://github.com/{owner}/zudu-mcp"
+    assert SERVER["repository"]["url"] == repository == PROJECT["urls"]["Repository"]
+    assert all(url.startswith(repository) for url in PROJECT["urls"].values()), "one owner everywhere, the one the registry verifies"
 
 
 def test_every_variable_server_json_names_is_a_setting() -> None:

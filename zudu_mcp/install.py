@@ -68,14 +68,21 @@ def launch_command(*, uvx: bool, argv0: str | None = None) -> tuple[str, list[st
     Clients start servers with a minimal PATH (Claude Desktop on macOS especially), so a bare name is
     not enough. `--uvx` asks for `uvx zudu-mcp` instead, which runs the published package.
     """
-    if uvx:
-        return shutil.which("uvx") or "uvx", ["zudu-mcp"]
     argv0 = sys.argv[0] if argv0 is None else argv0
-    if Path(argv0).name.lower() in ("zudu-mcp", "zudu-mcp.exe"):
+    if not uvx and Path(argv0).name.lower() in ("zudu-mcp", "zudu-mcp.exe"):
         found = argv0 if os.sep in argv0 or (os.altsep and os.altsep in argv0) else shutil.which(argv0)
         if found and Path(found).exists():
-            return os.path.abspath(found), []
+            if not runs_from_uv_cache(found):
+                return os.path.abspath(found), []
+            uvx = True  # `uvx zudu-mcp install ...`: that copy lives in uv's cache, which uv may prune at any time
+    if uvx:
+        return shutil.which("uvx") or "uvx", ["zudu-mcp"]
     return sys.executable, ["-m", "zudu_mcp"]  # run as `python -m zudu_mcp`: the same interpreter and package
+
+
+def runs_from_uv_cache(path: str) -> bool:
+    """True for the throwaway environments `uvx` runs a package in (uv's cache: .../archive-v0/<hash>/bin)."""
+    return "archive-v0" in Path(path).parts
 
 
 def server_entry(client: str, command: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
