@@ -289,7 +289,15 @@ class ProtocolHarness:
         self.config.load()
         self.config.limits = ConnectionLimits(**({"header_timeout": 30, "body_timeout": 30, "max_connections": 100} | limits))
         self.state = ServerState()
-        self.protocol_class = GuardedH11Protocol
+        self.accepted = 0
+        harness = self
+
+        class Counted(GuardedH11Protocol):
+            def connection_made(self, transport):
+                super().connection_made(transport)
+                harness.accepted += 1
+
+        self.protocol_class = Counted
 
     async def __aenter__(self) -> ProtocolHarness:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)
@@ -306,13 +314,20 @@ class ProtocolHarness:
     async def __aexit__(self, *exc: object) -> None:
         for connection in list(self.state.connections):
             connection.transport.close()
+        await self.until(lambda: not self.state.connections)
         self.server.close()
         await self.server.wait_closed()
 
+    async def until(self, condition, timeout: float = 10) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, "the server side never got there"
+            await asyncio.sleep(0.01)
+
     async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        before = self.accepted
         connection = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self.port), 10)
-        for _ in range(100):  # let the server side see it
-            await asyncio.sleep(0)
+        await self.until(lambda: self.accepted > before)  # the server side has it too
         return connection
 
 

@@ -205,7 +205,10 @@ class GuardedH11Protocol(H11Protocol):
         self.wait_for_request()
 
     def make_room(self) -> bool:
-        for oldest in self.waiting:
+        for oldest in list(self.waiting):
+            if oldest.transport.is_closing():  # already on its way out
+                self.waiting.pop(oldest, None)
+                continue
             oldest.give_up("was the oldest waiting one when the connection limit was reached")
             return True
         return False
