@@ -6,8 +6,8 @@ Every server runs against `zudu-mcp sandbox` on its own port (one emulator, so e
 the same batches). Each client makes the same calls in turn: resolve_schedule, preview_batch_call,
 get_batch_call.
 
-1. Single client: the same client, one call after another, against 1 worker and then 2 workers.
-   One worker is the floor; with 2 workers the median must stay within 10% of it (issue 15: without
+1. Single client: one client, one call after another, alternating between a 1-worker and a
+   2-worker server started side by side (so both see the same machine load). One worker is the floor; with 2 workers the median must stay within 10% of it (issue 15: without
    TCP_NODELAY on the sockets a multi-worker uvicorn hands its workers, every call waited ~40 ms
    for Nagle's algorithm).
 2. Concurrent load: `--clients` clients x `--calls` calls against `--workers` workers; errors and
@@ -108,12 +108,28 @@ async def run(clients: int, calls: int, url: str, batch_id: str) -> tuple[list[f
     return latencies, errors, time.perf_counter() - started
 
 
-def single_client(env: dict[str, str], workers: int, calls: int, batch_id: str) -> tuple[float, int]:
-    """Median latency of one client's calls (after a warm-up of 6 calls), and its error count."""
-    with mcp_server(env, workers) as url:
-        asyncio.run(run(1, 6, url, batch_id))  # warm both workers' imports and caches
-        latencies, errors, _ = asyncio.run(run(1, calls, url, batch_id))
-    return statistics.median(latencies), len(errors)
+async def alternate(one_url: str, two_url: str, calls: int, batch_id: str) -> tuple[list[float], list[float], int]:
+    """The same client's calls, alternating between the two servers so both see the same machine load."""
+    latencies: dict[str, list[float]] = {one_url: [], two_url: []}
+    errors = 0
+    async with Client(one_url, mode="legacy") as one, Client(two_url, mode="legacy") as two:
+        for i in range(6 + calls):  # the first 6 of each warm the workers' imports and caches
+            name, args = call_for(i, batch_id)
+            for url, client in ((one_url, one), (two_url, two)):
+                started = time.perf_counter()
+                result = await client.call_tool(name, args)
+                elapsed = (time.perf_counter() - started) * 1000
+                errors += bool(result.is_error)
+                if i >= 6:
+                    latencies[url].append(elapsed)
+    return latencies[one_url], latencies[two_url], errors
+
+
+def single_client(env: dict[str, str], calls: int, batch_id: str) -> tuple[float, float, int]:
+    """Median latency of one client's calls against 1 worker and against 2 workers, and the errors."""
+    with mcp_server(env, 1) as one_url, mcp_server(env, 2) as two_url:
+        one, two, errors = asyncio.run(alternate(one_url, two_url, calls, batch_id))
+    return statistics.median(one), statistics.median(two), errors
 
 
 def main() -> None:
@@ -135,8 +151,7 @@ def main() -> None:
             wait_for(f"http://127.0.0.1:{sandbox_port}/batch-call/list?limit=1", sandbox, auth)
             created = httpx.post(f"http://127.0.0.1:{sandbox_port}/batch-call", json=seed_request_for_tomorrow(datetime.now(UTC)), headers=auth).json()
             batch_id = created["batch_call_id"]
-            one_worker, one_errors = single_client(env, 1, args.single_calls, batch_id)
-            two_workers, two_errors = single_client(env, 2, args.single_calls, batch_id)
+            one_worker, two_workers, single_errors = single_client(env, args.single_calls, batch_id)
             with mcp_server(env, args.workers) as url:
                 latencies, errors, elapsed = asyncio.run(run(args.clients, args.calls, url, batch_id))
         finally:
@@ -144,7 +159,7 @@ def main() -> None:
     ratio = two_workers / one_worker
     print(f"single client, {args.single_calls} calls one after another: 1 worker p50 {one_worker:.1f} ms (the floor), "
           f"2 workers p50 {two_workers:.1f} ms = {ratio:.2f}x ({'within' if ratio <= 1.10 else 'NOT within'} 10%); "
-          f"errors {one_errors} + {two_errors}")
+          f"{single_errors} errors")
     ordered = sorted(latencies)
     print(f"{args.clients} clients x {args.calls} calls over HTTP, {args.workers} workers: {len(latencies)} calls in {elapsed:.1f} s, "
           f"{len(errors)} errors; p50 {statistics.median(ordered):.0f} ms, p99 {ordered[int(len(ordered) * 0.99) - 1]:.0f} ms")
