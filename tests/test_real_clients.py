@@ -7,6 +7,7 @@ langchain-mcp-adapters converting every tool, and a pydantic-ai agent driven by 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,10 @@ from zudu_mcp.demo import SEED_REQUEST
 
 CI = Path(__file__).resolve().parent.parent / ".ci"
 INSPECTOR = CI / "node" / "node_modules" / ".bin" / "mcp-inspector"
+# The node .ci/install-clients installs beside the Inspector (from the npm registry): the Inspector 2.x
+# needs node >= 22.19, and the machine's own node may be older.
+NODE = CI / "node" / "node_modules" / ".bin" / "node"
+INSPECTOR_VERSION, MINIMUM_NODE = "2.12.0", (22, 19)
 CLIENTS = Path(__file__).resolve().parent / "clients"
 ENV = {"ZUDU_MCP_CONFIRM": "off"}
 
@@ -28,9 +33,27 @@ def require(path: Path, marker: Path) -> None:
         pytest.skip(f"{path.name}: {reason}")
 
 
+def node_environment() -> dict[str, str]:
+    """Our node first on PATH, so anything the Inspector starts with `node` gets the same one."""
+    return dict(os.environ) | {"PATH": os.pathsep.join([str(NODE.parent), os.environ.get("PATH", "")])}
+
+
 def inspector(*args: str) -> subprocess.CompletedProcess[str]:
     require(INSPECTOR, CI / "node" / "UNAVAILABLE")
-    return subprocess.run([str(INSPECTOR), "--cli", *args, "--format", "json", "-q"], capture_output=True, text=True, timeout=120)
+    require(NODE, CI / "node" / "UNAVAILABLE")
+    return subprocess.run([str(NODE), str(INSPECTOR), "--cli", *args, "--format", "json", "-q"],
+                          capture_output=True, text=True, timeout=120, env=node_environment())
+
+
+def test_the_inspector_runs_on_a_node_it_supports() -> None:
+    """Which node and which Inspector the tests below ran (printed, and checked against what the Inspector needs)."""
+    require(INSPECTOR, CI / "node" / "UNAVAILABLE")
+    require(NODE, CI / "node" / "UNAVAILABLE")
+    node = subprocess.run([str(NODE), "--version"], capture_output=True, text=True, timeout=30, env=node_environment()).stdout.strip()
+    package = json.loads((CI / "node" / "node_modules" / "@modelcontextprotocol" / "inspector" / "package.json").read_text())
+    print(f"MCP Inspector {package['version']} on node {node} ({NODE})")
+    assert package["version"] == INSPECTOR_VERSION
+    assert tuple(int(part) for part in node.lstrip("v").split(".")[:2]) >= MINIMUM_NODE, f"node {node} is older than the Inspector needs"
 
 
 SERVER = [sys.executable, "-m", "zudu_mcp", "--sandbox", "-e", "ZUDU_MCP_CONFIRM=off"]

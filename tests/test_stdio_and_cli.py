@@ -105,5 +105,60 @@ def test_started_by_hand_in_a_terminal_it_says_how_to_connect() -> None:
         process.wait(timeout=10)
         os.close(controller)
         os.close(terminal)
-    assert "claude_desktop_config.json" in line and "zudu-mcp demo" in line
+    assert "zudu-mcp install claude-desktop" in line and "--sandbox" in line and "zudu-mcp demo" in line
     assert process.stdout.read() == b""
+
+
+def output_of(path) -> str:
+    return path.read_bytes().decode(errors="replace")
+
+
+def wait_for_text(path, text: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while text not in output_of(path):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} never appeared: {output_of(path)!r}")
+        time.sleep(0.2)
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_at_once_and_quietly(tmp_path) -> None:
+    """Issue 17: one Ctrl-C used to leave the process waiting on stdin; a second printed a traceback."""
+    import pty
+    import signal
+
+    controller, terminal = pty.openpty()
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"  # files, never a pipe that could fill up
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")}
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "zudu_mcp", "--sandbox"], stdin=terminal, stdout=out, stderr=err, env=base)
+    try:
+        wait_for_text(stderr, "zudu-mcp demo", process)  # started: the hint is out, the server reads its terminal
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        os.close(controller)
+        os.close(terminal)
+    assert code == 128 + signal.SIGINT
+    assert "Traceback" not in output_of(stderr) and "KeyboardInterrupt" not in output_of(stderr)
+    assert output_of(stdout) == ""
+
+
+def test_a_start_without_credentials_or_sandbox_warns_in_one_line() -> None:
+    done = run_cli()
+    warnings = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert done.returncode == 0 and len(warnings) == 1
+    assert "ZUDU_API_KEY" in warnings[0] and "ZUDU_API_SECRET" in warnings[0] and "--sandbox" in warnings[0]
+    assert "warning" not in run_cli("--sandbox").stderr
+    assert "warning" not in run_cli(env={"ZUDU_API_KEY": API_KEY, "ZUDU_API_SECRET": API_SECRET}).stderr
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    done = run_cli("--version")
+    assert done.returncode == 0 and done.stdout == f"zudu-mcp {version('zudu-mcp')}\n"

@@ -1,4 +1,4 @@
-"""`zudu-mcp`: serve over stdio (default), run the demo or the standalone sandbox, or check the set-up."""
+"""`zudu-mcp`: serve over stdio (default), set up a client, run the demo or the standalone sandbox, or check the set-up."""
 
 from __future__ import annotations
 
@@ -11,10 +11,27 @@ from pydantic import ValidationError
 
 CONNECT_HINT = """\
 zudu-mcp is an MCP server: it speaks JSON-RPC on stdin/stdout and waits for an MCP client, so \
-there is nothing to type here (Ctrl-C quits). To use it from Claude Desktop, add it under \
-"mcpServers" in claude_desktop_config.json with "command": "uvx" (or the path to zudu-mcp), \
-"args": ["zudu-mcp"] and an "env" block holding ZUDU_API_KEY and ZUDU_API_SECRET; see \
-examples/claude_desktop_config.json. To try it without an account, run `zudu-mcp demo`."""
+there is nothing to type here (Ctrl-C quits). To connect it, run `zudu-mcp install claude-desktop` \
+(or claude-code, cursor, vscode), which writes the client's configuration file; add --sandbox to \
+try it without an account. To watch a whole session right now, run `zudu-mcp demo`."""
+
+NO_CREDENTIALS_WARNING = (
+    "zudu-mcp: warning: no Zudu credentials (ZUDU_API_KEY and ZUDU_API_SECRET are not set) and no --sandbox: "
+    "every tool that reaches Zudu will refuse until you set both, or restart with --sandbox to use the built-in emulator."
+)
+
+
+class VersionAction(argparse.Action):
+    """`--version`, read from the package metadata only when asked (start-up stays cheap)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help="print the version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from zudu_mcp import package_version
+
+        sys.stdout.write(f"zudu-mcp {package_version()}\n")  # stdout-ok: a CLI answer, not the server
+        parser.exit()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--tools", default=argparse.SUPPRESS, metavar="A,B", help="publish only these tools (ZUDU_MCP_TOOLS)")
     common.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="publish only tools that read or preview (ZUDU_MCP_READ_ONLY)")
     root = argparse.ArgumentParser(prog="zudu-mcp", description="MCP server for Zudu outbound voice campaigns.", parents=[common])
+    root.add_argument("--version", action=VersionAction)
     commands = root.add_subparsers(dest="command")
     serve = commands.add_parser("serve", parents=[common], help="serve MCP over stdio (the default) or streamable HTTP")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
@@ -32,6 +50,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="HTTP: worker processes (they share the state directory)")
     serve.add_argument("--sse", action="store_true", help="HTTP: answer with SSE streams instead of plain JSON")
     serve.add_argument("--insecure-no-auth", action="store_true", help="HTTP: allow a non-loopback host without a bearer token")
+    from zudu_mcp.install import CLIENTS
+
+    install = commands.add_parser(
+        "install", parents=[common], help="add this server to an MCP client's configuration file",
+        description="Writes or merges this server into the client's MCP configuration (a backup is kept), then says what it changed. "
+        "Credentials come from --api-key/--api-secret or ZUDU_API_KEY/ZUDU_API_SECRET; --sandbox needs none.",
+    )
+    install.add_argument("client", choices=list(CLIENTS), help="the MCP client to configure")
+    install.add_argument("--name", default="zudu", help="the server's name in that client (default zudu)")
+    install.add_argument("--api-key", metavar="KEY", help="Zudu X-API-KEY (default: $ZUDU_API_KEY)")
+    install.add_argument("--api-secret", metavar="SECRET", help="Zudu X-API-SECRET (default: $ZUDU_API_SECRET)")
+    install.add_argument("--uvx", action="store_true", help="configure `uvx zudu-mcp` (the published package) instead of this installation's path")
     commands.add_parser("demo", help="run a full assistant session against the sandbox and print it")
     sandbox = commands.add_parser("sandbox", help="run the Zudu emulator as an HTTP server")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -54,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return anyio.run(run_demo, sys.stdout)
     if command == "sandbox":
         return run_sandbox(args.host, args.port)
+    if command == "install":
+        return install_client(args)
     overrides = flag_overrides(args)
     settings = load_settings(overrides)
     if settings is None:
@@ -93,10 +125,47 @@ def load_settings(overrides: dict):
         return None
 
 
+def install_client(args: argparse.Namespace) -> int:
+    from zudu_mcp.install import InstallError, install
+
+    server_args: list[str] = []
+    for root in getattr(args, "file_root", None) or []:
+        folder = os.path.abspath(os.path.expanduser(root))  # the client starts the server from a folder of its own
+        if not os.path.isdir(folder):
+            sys.stderr.write(f"zudu-mcp: --file-root {root}: no such folder (nothing was changed)\n")
+            return 2
+        server_args += ["--file-root", folder]
+    if getattr(args, "tools", None):
+        server_args += ["--tools", args.tools]
+    if getattr(args, "read_only", False):
+        server_args.append("--read-only")
+    try:
+        return install(
+            args.client, name=args.name, sandbox=getattr(args, "sandbox", False), api_key=args.api_key,
+            api_secret=args.api_secret, server_args=server_args, uvx=args.uvx,
+        )
+    except (InstallError, OSError) as exc:
+        sys.stderr.write(f"zudu-mcp install: {exc}\n")
+        return 2
+
+
+def stop_at_once(signum: int, frame: object) -> None:
+    """Ctrl-C ends the stdio server now and quietly.
+
+    The SDK reads stdin in a worker thread that KeyboardInterrupt cannot wake, so the default
+    handling waits for a line that never comes (and a second Ctrl-C prints a traceback). Leaving at
+    once loses nothing: a create is in the journal before its request is sent.
+    """
+    os._exit(128 + signum)
+
+
 def serve(settings) -> int:
+    import signal
+
     from zudu_mcp.server import create_server
 
     logging.getLogger().setLevel(settings.log_level)
+    signal.signal(signal.SIGINT, stop_at_once)
     try:
         server = create_server(settings)
     except ValueError as exc:
@@ -104,16 +173,18 @@ def serve(settings) -> int:
         return 2
     if sys.stdin.isatty():
         sys.stderr.write(CONNECT_HINT + "\n")
+    warn_without_credentials(settings)
     server.run("stdio")
     return 0
 
 
+def warn_without_credentials(settings) -> None:
+    if not settings.sandbox and not settings.has_credentials:
+        sys.stderr.write(NO_CREDENTIALS_WARNING + "\n")
+
+
 def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
-    import json
-
-    import uvicorn
-
-    from zudu_mcp.http import OPTIONS_VARIABLE, check_exposure
+    from zudu_mcp.http import check_exposure, serve
     from zudu_mcp.server import published_specs
 
     try:
@@ -125,19 +196,8 @@ def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
     if refusal:
         sys.stderr.write(f"zudu-mcp: {refusal}\n")
         return 2
-    os.environ[OPTIONS_VARIABLE] = json.dumps(
-        {"settings": overrides, "host": args.host, "port": args.port, "json_response": not args.sse}
-    )
-    sys.stderr.write(f"zudu-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp ({args.workers} worker(s)); /healthz for probes\n")
-    uvicorn.run(
-        "zudu_mcp.http:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
+    warn_without_credentials(settings)
+    serve(settings, overrides, host=args.host, port=args.port, workers=args.workers, json_response=not args.sse)
     return 0
 
 

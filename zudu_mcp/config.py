@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     mcp_allowed_hosts: str = Field(default="", description="Extra Host header values the HTTP server accepts.")
     mcp_allowed_origins: str = Field(default="", description="Extra Origin header values the HTTP server accepts.")
     mcp_max_request_mb: int = Field(default=25, ge=1, le=512, description="Largest HTTP request body accepted.")
+    mcp_http_header_timeout_seconds: float = Field(default=10, gt=0, le=600, description="HTTP: time a client has to send a request's headers.")
+    mcp_http_body_timeout_seconds: float = Field(default=60, gt=0, le=3600, description="HTTP: time a client has to send a request's body once its headers are in.")
+    mcp_http_idle_timeout_seconds: float = Field(default=5, gt=0, le=600, description="HTTP: how long an idle keep-alive connection stays open.")
+    mcp_http_max_connections: int = Field(default=1000, ge=1, le=1_000_000, description="HTTP: open connections per worker; past it the oldest idle one is closed.")
 
     @field_validator(
         "api_key", "api_secret", "default_timezone", "date_order", "default_region", "mcp_auth_token", "mcp_journal_url", mode="before"
@@ -174,6 +178,10 @@ class Settings(BaseSettings):
             "ZUDU_MCP_STATE_DIR": str(self.state_dir) + (" (sandbox files in its sandbox/ folder)" if self.sandbox else ""),
             "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
             "ZUDU_SANDBOX_SPEED": f"{self.sandbox_speed:g}x (sandbox time runs this many times faster than the wall clock)",
+            "ZUDU_MCP_HTTP_HEADER_TIMEOUT_SECONDS": f"{self.mcp_http_header_timeout_seconds:g}",
+            "ZUDU_MCP_HTTP_BODY_TIMEOUT_SECONDS": f"{self.mcp_http_body_timeout_seconds:g}",
+            "ZUDU_MCP_HTTP_IDLE_TIMEOUT_SECONDS": f"{self.mcp_http_idle_timeout_seconds:g}",
+            "ZUDU_MCP_HTTP_MAX_CONNECTIONS": f"{self.mcp_http_max_connections} per worker",
         }
 
     # The sandbox's clock: 60 plays an hour-long campaign in a minute, 600 in six seconds.
