@@ -37,6 +37,11 @@ class Reading(NamedTuple):
 
 def read_number(raw: object, default_region: str | None) -> Reading:
     """The number in E.164 with its zone; raises InvalidNumber saying why it cannot be called."""
+    return Reading(*read_plain(raw, default_region))
+
+
+def read_plain(raw: object, default_region: str | None) -> tuple[str, bool, str | None]:
+    """read_number as a plain tuple (e164, national, zone): what a 100,000-entry cache holds cheaply."""
     text = as_text(raw)
     if not text:
         raise InvalidNumber("no phone number in this row", "no phone number")
@@ -56,7 +61,7 @@ def read_number(raw: object, default_region: str | None) -> Reading:
         raise InvalidNumber(f"{text!r} is not a valid phone number{where}")
     number, kind = parsed
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return Reading(e164, national, _primary_zone(e164, number.country_code, kind))
+    return e164, national, _primary_zone(e164, number.country_code, kind)
 
 
 def to_e164(raw: object, default_region: str | None) -> str:
@@ -111,6 +116,14 @@ def zone_of(e164: str) -> str | None:
 
 
 _COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
+_TZ: tuple[dict[str, tuple[str, ...]], int] | None = None
+
+
+def _load_zone_table() -> None:
+    global _TZ
+    from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX  # lazy: a large table
+
+    _TZ = (TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX)
 _PRIMARY: dict[tuple[str, ...], str | None] = {}
 
 
@@ -121,19 +134,20 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
     exactly one (+44 mobiles: Europe/London, not Europe/Guernsey); otherwise (US toll-free, Russian
     mobiles) its zone is unknown: nobody can say whether it is night there.
     """
-    from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX  # lazy: a large table
-
+    if _TZ is None:
+        _load_zone_table()
+    table, longest = _TZ  # type: ignore[misc]
     if phonenumbers.is_number_type_geographical(kind, country_code):
         zones: tuple[str, ...] = ()
-        for length in range(min(TIMEZONE_LONGEST_PREFIX, len(e164) - 1), 0, -1):
-            zones = TIMEZONE_DATA.get(e164[1 : 1 + length], ())
+        for length in range(min(longest, len(e164) - 1), 0, -1):
+            zones = table.get(e164[1 : 1 + length], ())
             if zones:
                 break
     else:
         zones = _COUNTRY_ZONES.get(country_code)  # type: ignore[assignment]
         if zones is None:
             code = str(country_code)
-            zones = next((TIMEZONE_DATA[code[:n]] for n in range(len(code), 0, -1) if code[:n] in TIMEZONE_DATA), ())
+            zones = next((table[code[:n]] for n in range(len(code), 0, -1) if code[:n] in table), ())
             _COUNTRY_ZONES[country_code] = zones
     if len(zones) == 1:
         return None if zones[0] == UNKNOWN_ZONE else zones[0]

@@ -69,11 +69,11 @@ def normalise(
     is only compared: numbers are read in default_region, and the report counts those that other_region
     would read as another valid number.
     """
-    from zudu_mcp.recipients.phones import InvalidNumber, as_text, e164_in_region, read_number  # lazy: phone metadata
+    from zudu_mcp.recipients.phones import InvalidNumber, as_text, e164_in_region, read_plain  # lazy: phone metadata
 
     if other_region == default_region:
         other_region = None
-    readings: dict[Any, Any] = {}  # raw form -> (Reading, other-region E.164) or InvalidNumber
+    readings: dict[Any, Any] = {}  # raw form -> (E.164, national, zone, other-region E.164) or InvalidNumber
     first_line: dict[str, int] = {}  # E.164 -> line it was kept from
     problem, zones, limit = report.problem, report.zones, MAX_DYNAMIC_VARIABLES_BYTES
     for row in rows:
@@ -82,9 +82,9 @@ def normalise(
         found = readings.get(key)
         if found is None:
             try:
-                reading = read_number(raw, default_region)
-                other = e164_in_region(raw, other_region) if other_region and reading.national else None
-                found = (reading, None if other == reading.e164 else other)
+                e164, national, zone = read_plain(raw, default_region)
+                other = e164_in_region(raw, other_region) if other_region and national else None
+                found = (e164, national, zone, None if other == e164 else other)
             except InvalidNumber as exc:
                 found = exc
             if len(readings) >= PARSE_CACHE_SIZE:
@@ -93,8 +93,7 @@ def normalise(
         if type(found) is not tuple:
             problem(Rejection(row.line, _shown(raw), str(found)), found.kind)
             continue
-        reading, other = found
-        e164 = reading.e164
+        e164, national, zone, other = found
         if e164 == from_number:
             problem(Rejection(row.line, _shown(raw), f"{e164} is the caller number (from_number); a batch cannot call itself"), CALLER)
             continue
@@ -104,29 +103,27 @@ def normalise(
             continue
         variables = row.variables  # reused, not copied: lists can be large
         if variables:
-            size = 0
-            for name, value in variables.items():
-                if type(value) is not str or type(name) is not str:
-                    variables = _as_text_variables(variables, report.converted_columns)
-                    size = sum(map(json_string_length, variables)) + sum(map(json_string_length, variables.values()))
-                    break
-                size += json_string_length(name) + json_string_length(value)
-            size += 4 * len(variables)  # ': ' after each name, ', ' between items and the braces
+            try:  # one join of the names and one of the values measure the row (TypeError: not all text yet)
+                names, values = "".join(variables), "".join(variables.values())
+            except TypeError:
+                variables = _as_text_variables(variables, report.converted_columns)
+                names, values = "".join(variables), "".join(variables.values())
+            size = 8 * len(variables) + _escaped_length(names) + _escaped_length(values)
             if size > limit:
                 problem(Rejection(row.line, _shown(raw), f"its variables are {size} bytes; Zudu takes at most {limit}"), TOO_LARGE)
                 continue
         first_line[e164] = row.line
         report.kept += 1
-        if reading.national:
+        if national:
             report.read_with_region += 1
             if other is not None:
                 report.also_valid_in_other_region += 1
                 if len(report.other_region_examples) < MAX_OTHER_REGION_EXAMPLES:
                     report.other_region_examples.append(row.line)
-        if reading.zone is None:
+        if zone is None:
             report.unknown_zone += 1
         else:
-            zones[reading.zone] += 1
+            zones[zone] += 1
         yield {"to_number": e164, "dynamic_variables": variables} if variables else {"to_number": e164}
 
 
@@ -155,18 +152,20 @@ _SHORT_ESCAPES = frozenset("\b\f\n\r\t")
 
 
 def json_string_length(text: str) -> int:
-    """len(json.dumps(text, ensure_ascii=False).encode()), without building either string.
+    """len(json.dumps(text, ensure_ascii=False).encode()), without building either string."""
+    return _escaped_length(text) + 2
+
+
+def _escaped_length(text: str) -> int:
+    """UTF-8 bytes of `text` once JSON-escaped, without its quotes; additive, so a row's texts are measured joined.
 
     json escapes '"' and '\\' with one more character, \\b \\f \\n \\r \\t likewise, and the other
     control characters as \\u00XX (five more). A lone surrogate (possible from JSON input) counts as
-    the three bytes it takes once escaped by the request's own encoder or "surrogatepass".
+    the three bytes "surrogatepass" gives it.
     """
-    if text.isascii():
-        length = len(text) + 2
-    else:
-        length = len(text.encode("utf-8", "surrogatepass")) + 2
+    length = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
     length += text.count('"') + text.count("\\")
-    if not text.isprintable():  # every control character is unprintable; most unprintables are not control
+    if not text.isprintable():  # every control character is unprintable (most unprintables are not control)
         for char in _CONTROL.findall(text):
             length += 1 if char in _SHORT_ESCAPES else 5
     return length
@@ -176,7 +175,7 @@ def variables_size(variables: dict[str, str]) -> int:
     """len(json.dumps(variables, ensure_ascii=False).encode()) for text names and values."""
     if not variables:
         return 2
-    return sum(map(json_string_length, variables)) + sum(map(json_string_length, variables.values())) + 4 * len(variables)
+    return 8 * len(variables) + _escaped_length("".join(variables)) + _escaped_length("".join(variables.values()))
 
 
 def text_of(value: Any) -> str:
