@@ -52,10 +52,12 @@ def region_of_zone(zone_name: str) -> str | None:
     """The country (ISO code, as libphonenumber's regions) a tzdb zone is for: Europe/London -> GB.
 
     Old names resolve through tzdb's links (Asia/Calcutta -> Asia/Kolkata -> IN, US/Central -> US).
-    None for zones that are no country's (UTC, Etc/GMT+5, CET) or when tzdb's tables are missing.
+    None for zones that are no one country's (UTC, Etc/GMT+5, CET, EST5EDT) or when tzdb's tables are missing.
     """
     countries, links = _zone_tables()
     name = zone_name.strip()
+    if name in _SHARED_RULE_ZONES:
+        return None
     for _ in range(3):  # links point at a zone, rarely at another link
         if name in countries:
             return countries[name]
@@ -63,6 +65,10 @@ def region_of_zone(zone_name: str) -> str | None:
             return None
         name = links[name]
     return None
+
+
+# Old zones named after a rule several countries follow: tzdb links them to one city (CET -> Europe/Brussels)
+_SHARED_RULE_ZONES = frozenset({"CET", "EET", "MET", "WET", "EST", "MST", "HST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT"})
 
 
 @functools.cache
