@@ -132,12 +132,12 @@ def test_the_calling_window_works_from_the_report_zones() -> None:
     assert [(o.zone, o.count, o.local_time) for o in outside] == [("Europe/London", 2, "Sat 04:30")]
 
 
-def test_a_number_is_parsed_once_per_distinct_ra_form(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_number_is_parsed_once_per_distinct_raw_form(monkeypatch: pytest.MonkeyPatch) -> None:
     import zudu_mcp.recipients.phones as phones
 
     calls = []
     real = phones.read_plain
-    monkeypatch.setattr(phones, "read_plain", lambda raw, region: calls.append(raw) or real(raw, region))
+    monkeypatch.setattr(phones, "read_plain", lambda raw, region, other: calls.append(raw) or real(raw, region, other))
     rows = [Row(i, raw, {}) for i, raw in enumerate(["+91 96000 11957", "12345", "+91 96000 11957", "12345", "096000 11957"], start=2)]
     report = RecipientReport()
     assert len(list(normalise(rows, from_number=FROM, default_region="IN", report=report))) == 1
@@ -164,7 +164,7 @@ import zudu_mcp.recipients.phones as phones
 from zudu_mcp.recipients.prepare import RecipientReport, normalise
 from zudu_mcp.recipients.sources import FileAccess, read_file
 
-phones.read_plain = lambda raw, region: (raw, False, "Asia/Calcutta")  # libphonenumber's memory is the benchmark's
+phones.read_plain = lambda raw, region, other: (raw, False, "Asia/Calcutta", None)  # libphonenumber's memory is the benchmark's
 folder = Path(sys.argv[1])
 def status(field):  # VmHWM, not ru_maxrss: that one keeps the peak of the process that spawned this one
     line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field + ":"))

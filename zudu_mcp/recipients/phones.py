@@ -37,11 +37,15 @@ class Reading(NamedTuple):
 
 def read_number(raw: object, default_region: str | None) -> Reading:
     """The number in E.164 with its zone; raises InvalidNumber saying why it cannot be called."""
-    return Reading(*read_plain(raw, default_region))
+    return Reading(*read_plain(raw, default_region)[:3])
 
 
-def read_plain(raw: object, default_region: str | None) -> tuple[str, bool, str | None]:
-    """read_number as a plain tuple (e164, national, zone): what a 100,000-entry cache holds cheaply."""
+def read_plain(raw: object, default_region: str | None, other_region: str | None = None) -> tuple[str, bool, str | None, str | None]:
+    """read_number as one plain tuple (e164, national, zone, other), what a cache holds cheaply.
+
+    `other` is the number as `other_region` reads it, when it was written without a country code,
+    is valid there and is another number than the one read (else None).
+    """
     text = as_text(raw)
     if not text:
         raise InvalidNumber("no phone number in this row", "no phone number")
@@ -61,7 +65,12 @@ def read_plain(raw: object, default_region: str | None) -> tuple[str, bool, str 
         raise InvalidNumber(f"{text!r} is not a valid phone number{where}")
     number, kind = parsed
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return e164, national, _primary_zone(e164, number.country_code, kind)
+    other = None
+    if national and other_region:
+        other = e164_in_region(text, other_region)
+        if other == e164:
+            other = None
+    return e164, national, _primary_zone(e164, number.country_code, kind), other
 
 
 def to_e164(raw: object, default_region: str | None) -> str:

@@ -69,7 +69,7 @@ def normalise(
     is only compared: numbers are read in default_region, and the report counts those that other_region
     would read as another valid number.
     """
-    from zudu_mcp.recipients.phones import InvalidNumber, as_text, e164_in_region, read_plain  # lazy: phone metadata
+    from zudu_mcp.recipients.phones import InvalidNumber, as_text, read_plain  # lazy: phone metadata
 
     if other_region == default_region:
         other_region = None
@@ -82,9 +82,7 @@ def normalise(
         found = readings.get(key)
         if found is None:
             try:
-                e164, national, zone = read_plain(raw, default_region)
-                other = e164_in_region(raw, other_region) if other_region and national else None
-                found = (e164, national, zone, None if other == e164 else other)
+                found = read_plain(raw, default_region, other_region)
             except InvalidNumber as exc:
                 found = exc
             if len(readings) >= PARSE_CACHE_SIZE:
