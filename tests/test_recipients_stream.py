@@ -149,11 +149,11 @@ def test_a_number_is_parsed_once_per_distinct_raw_form(monkeypatch: pytest.Monke
 def test_rows_come_out_before_the_rest_of_the_file_is_read(tmp_path: Path) -> None:
     """A broken line near the end is reached only after the first rows were yielded: the file is streamed."""
     path = tmp_path / "list.csv"
-    path.write_text("phone,name\n" + "".join(f"+9196{i:08d},P{i}\n" for i in range(5000)) + "bad\x00line\n")
+    path.write_text("phone,name\n" + "".join(f"+9196{i:08d},P{i}\n" for i in range(50_000)) + "bad\x00line\n")  # over a read chunk
     rows = read_file("list.csv", FileAccess((tmp_path,), 10_000_000))
     first = [next(rows) for _ in range(3)]
     assert [r.line for r in first] == [2, 3, 4]
-    with pytest.raises(ListError, match="line 5002 contains a NUL byte"):
+    with pytest.raises(ListError, match="line 50002 contains a NUL byte"):
         list(rows)
 
 
@@ -212,3 +212,14 @@ def test_reading_and_normalising_work_from_a_worker_thread(tmp_path: Path) -> No
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(plan).result() == ([{"to_number": "+919600011957", "dynamic_variables": {"name": "A"}}], 1)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 262_144])
+def test_rows_and_line_numbers_do_not_depend_on_where_reads_split_the_text(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """\\r\\n split across two reads, \\r alone, a quoted cell over two lines: the same rows whatever the chunk size."""
+    import zudu_mcp.recipients.sources as sources
+
+    monkeypatch.setattr(sources, "CHUNK_CHARS", chunk)
+    text = 'phone,note\r\n+919600011957,"two\r\nlines"\r\n\r\n+919600011958,cr only\r+919600011959,last'
+    rows = [(r.line, r.number, r.variables) for r in read_csv_text(text)]
+    assert rows == [(2, "+919600011957", {"note": "two\r\nlines"}), (5, "+919600011958", {"note": "cr only"}), (6, "+919600011959", {"note": "last"})]

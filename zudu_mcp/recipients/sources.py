@@ -101,7 +101,7 @@ def read_csv_text(text: str, phone_column: str | None = None, *, limits: Limits 
 
 
 def _csv_rows(stream: IO[str], phone_column: str | None, limits: Limits, what: str) -> Iterator[Row]:
-    """Rows of a CSV read line by line; the header is checked before this returns."""
+    """Rows of a CSV read in chunks of lines; the header is checked before this returns."""
     lines = _bounded_lines(stream, limits, what)
     seen: list[str] = []
     for line in lines:
@@ -115,62 +115,89 @@ def _csv_rows(stream: IO[str], phone_column: str | None, limits: Limits, what: s
     except csv.Error:
         delimiter = ","
     reader = csv.reader(itertools.chain(seen, lines), delimiter=delimiter)
-
-    def records() -> Iterator[tuple[int, list[str]]]:
-        while True:
-            start = reader.line_num + 1  # a quoted cell may span lines: a row is where it starts
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise _csv_error(exc, what, start) from None
-            if "".join(cells).strip():  # blank rows (",,,") are skipped, as a person skips them
-                yield start, cells
-
-    body = records()
-    first = next(body, None)
-    if first is None:
-        raise ListError(f"{what} is empty: send a header row and one row per recipient.")
-    names = [name.strip() for name in first[1]]
+    previous = 0  # reader.line_num after the last record: a quoted cell may span lines, a row is where it starts
+    try:
+        for header in reader:
+            start, previous = previous + 1, reader.line_num
+            if "".join(header).strip():
+                break
+        else:
+            raise ListError(f"{what} is empty: send a header row and one row per recipient.")
+    except csv.Error as exc:
+        raise _csv_error(exc, what, previous + 1) from None
+    names = [name.strip() for name in header]
     index = phone_index(names, phone_column)
-    _check_columns(len(names), first[0], limits, what)
+    _check_columns(len(names), start, limits, what)
     wanted = [(i, name) for i, name in enumerate(names) if i != index and name]
-    width = len(names)
+    return _csv_body(reader, previous, names, index, wanted, limits, what)
 
-    def rows() -> Iterator[Row]:
-        count = 0
-        for line, cells in body:
+
+def _csv_body(
+    reader: Any, previous: int, names: list[str], index: int, wanted: list[tuple[int, str]], limits: Limits, what: str
+) -> Iterator[Row]:
+    import operator
+
+    width, count, max_rows, max_columns = len(names), 0, limits.max_rows, limits.max_columns
+    keys = [name for _, name in wanted]
+    pick = operator.itemgetter(*[i for i, _ in wanted]) if len(wanted) >= 2 else None  # one C call per row
+    single = wanted[0] if len(wanted) == 1 else None
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if not "".join(cells).strip():  # blank rows (",,,") are skipped, as a person skips them
+                continue
             count += 1
-            if count > limits.max_rows:
+            if count > max_rows:
                 raise _too_many_rows(limits, what)
             if len(cells) < width:
                 cells += [""] * (width - len(cells))
-            elif len(cells) > limits.max_columns:
-                _check_columns(len(cells), line, limits, what)
-            yield Row(line, cells[index], {name: cells[i] for i, name in wanted})
+            elif len(cells) > max_columns:
+                _check_columns(len(cells), start, limits, what)
+            if pick is not None:
+                variables = dict(zip(keys, pick(cells)))
+            else:
+                variables = {single[1]: cells[single[0]]} if single else {}
+            yield Row(start, cells[index], variables)
+    except csv.Error as exc:
+        raise _csv_error(exc, what, previous + 1) from None
 
-    return rows()
+
+CHUNK_CHARS = 262_144
 
 
 def _bounded_lines(stream: IO[str], limits: Limits, what: str) -> Iterator[str]:
-    """Lines of a text stream, refusing one longer than the limit before it is read whole, and NUL bytes."""
-    limit = limits.max_line_chars
-    for number in itertools.count(1):
-        line = stream.readline(limit + 1)
-        if not line:
+    """Lines of a text stream (\\n, \\r\\n or \\r), read in chunks: a line over the limit is refused before it
+    is read whole, and a NUL byte means the file is not text."""
+    return itertools.chain.from_iterable(_line_batches(stream, limits, what))
+
+
+def _line_batches(stream: IO[str], limits: Limits, what: str) -> Iterator[list[str]]:
+    limit, carry, counted = limits.max_line_chars, "", 0
+    while True:
+        chunk = stream.read(CHUNK_CHARS)
+        if not chunk:
+            if carry:
+                yield [carry]
             return
-        if len(line) > limit:
+        if "\x00" in chunk:
+            number = counted + (carry + chunk[: chunk.index("\x00")]).count("\n") + 1
+            raise ListError(
+                f"{what}: line {number} contains a NUL byte, so it is not a text file. Export it as 'CSV UTF-8' (or JSON) and send that."
+            )
+        lines = io.StringIO(carry + chunk, newline="").readlines()  # splits as the file object would, in C
+        last = lines[-1]
+        carry = lines.pop() if last[-1] not in "\n\r" or last[-1] == "\r" else ""  # "\r" may be half of "\r\n"
+        longest = max(map(len, lines), default=0)
+        if longest > limit or len(carry) > limit:
+            number = counted + next((i for i, line in enumerate(lines) if len(line) > limit), len(lines)) + 1
             raise LimitExceeded(
                 f"{what}: line {number} is longer than {limit:,} characters (max_line_chars). A call list has one "
                 "recipient per line: check the file is a CSV or JSONL list and that its quotes are closed.",
                 "max_line_chars",
             )
-        if "\x00" in line:
-            raise ListError(
-                f"{what}: line {number} contains a NUL byte, so it is not a text file. Export it as 'CSV UTF-8' (or JSON) and send that."
-            )
-        yield line
+        counted += len(lines)
+        if lines:
+            yield lines
 
 
 def _csv_error(exc: csv.Error, what: str, line: int) -> ListError:
@@ -320,6 +347,8 @@ def read_xlsx(path: Path, phone_column: str | None, limits: Limits = DEFAULT_LIM
             _check_zip(archive, limits, what)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError):
         raise ListError(f"{what} is not a valid .xlsx file (not a zip archive). Save it again from the spreadsheet as .xlsx.") from None
+    except OSError as exc:
+        raise ListError(f"{what} cannot be read ({exc.strerror or type(exc).__name__}).") from None
     rows = _xlsx_rows(path, phone_column, limits, what)
     next(rows)  # opens the workbook and checks the header now; the rows follow
     return rows
