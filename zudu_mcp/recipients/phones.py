@@ -118,10 +118,22 @@ def zones_of(e164: str) -> tuple[str, ...]:
     return tuple(zone for zone in zones if zone != UNKNOWN_ZONE)
 
 
+_ZONE_BY_PREFIX: dict[str, str | None] = {}
+
+
 def zone_of(e164: str) -> str | None:
-    """The one zone a number's recipient is in, or None (unknown, or several zones of one country)."""
-    number = phonenumbers.parse(e164)
-    return _primary_zone(e164, number.country_code, phonenumbers.number_type(number))
+    """The one zone a number's recipient is in, or None (unknown, or several zones of one country).
+
+    Cached by the first nine digits (libphonenumber's longest zone prefix), as the calling-window
+    check of a whole list needs it fast; normalise() gives the exact zones in RecipientReport.zones.
+    """
+    key = e164[:10]
+    if key not in _ZONE_BY_PREFIX:
+        if len(_ZONE_BY_PREFIX) > 10_000:
+            _ZONE_BY_PREFIX.clear()
+        number = phonenumbers.parse(e164)
+        _ZONE_BY_PREFIX[key] = _primary_zone(e164, number.country_code, phonenumbers.number_type(number))
+    return _ZONE_BY_PREFIX[key]
 
 
 _COUNTRY_ZONES: dict[int, tuple[str, ...]] = {}
