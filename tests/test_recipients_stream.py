@@ -223,3 +223,10 @@ def test_rows_and_line_numbers_do_not_depend_on_where_reads_split_the_text(monke
     text = 'phone,note\r\n+919600011957,"two\r\nlines"\r\n\r\n+919600011958,cr only\r+919600011959,last'
     rows = [(r.line, r.number, r.variables) for r in read_csv_text(text)]
     assert rows == [(2, "+919600011957", {"note": "two\r\nlines"}), (5, "+919600011958", {"note": "cr only"}), (6, "+919600011959", {"note": "last"})]
+
+
+def test_a_huge_refused_value_is_quoted_short() -> None:
+    report = RecipientReport()
+    list(normalise([Row(2, "9" * 100_000, {})], from_number=FROM, default_region="IN", report=report))
+    (problem,) = report.examples
+    assert len(problem.value) <= 103 and len(problem.reason) < 120 and problem.reason.startswith("'99999")

@@ -59,10 +59,10 @@ def read_plain(raw: object, default_region: str | None, other_region: str | None
     if parsed is None:
         if default_region is None and not text.startswith("+"):
             raise InvalidNumber(
-                f"{text!r} has no country code: add one (+91 ...) or set ZUDU_DEFAULT_REGION / default_region", "no country code"
+                f"{_short(text)} has no country code: add one (+91 ...) or set ZUDU_DEFAULT_REGION / default_region", "no country code"
             )
         where = f" for region {default_region}" if default_region and not text.startswith("+") else ""
-        raise InvalidNumber(f"{text!r} is not a valid phone number{where}")
+        raise InvalidNumber(f"{_short(text)} is not a valid phone number{where}")
     number, kind = parsed
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     other = None
@@ -71,6 +71,11 @@ def read_plain(raw: object, default_region: str | None, other_region: str | None
         if other == e164:
             other = None
     return e164, national, _primary_zone(e164, number.country_code, kind), other
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A refused number quoted in its reason, cut short: a hostile cell may hold 100 KB."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def to_e164(raw: object, default_region: str | None) -> str:

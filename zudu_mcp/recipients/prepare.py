@@ -126,8 +126,12 @@ def normalise(
         yield {"to_number": e164, "dynamic_variables": variables} if variables else {"to_number": e164}
 
 
+MAX_VALUE_CHARS = 100  # of a refused row's raw number kept in its Rejection
+
+
 def _shown(raw: Any) -> str:
-    return "" if raw is None else str(raw)
+    text = "" if raw is None else str(raw)
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "..."
 
 
 def _as_text_variables(variables: dict[Any, Any], converted: set[str]) -> dict[str, str]:
