@@ -85,7 +85,8 @@ def test_jsonl_xlsx_and_named_phone_column(tmp_path: Path) -> None:
     access = FileAccess((tmp_path,), 1_000_000)
     jsonl = read_file("a.jsonl", access, phone_column="cell no")
     xlsx = read_file(str(tmp_path / "b.xlsx"), access)
-    assert [(r.line, r.number, r.variables) for r in jsonl] == [(1, "096000 11957", {"who": "A"}), (2, "+1 415 555 0123", {"who": "B"})]
+    # JSONL rows are numbered by the line a person sees in an editor, blank lines included
+    assert [(r.line, r.number, r.variables) for r in jsonl] == [(1, "096000 11957", {"who": "A"}), (3, "+1 415 555 0123", {"who": "B"})]
     assert [(r.line, r.number, r.variables) for r in xlsx] == [(2, 919600011957, {"Customer": "A"})]
 
 

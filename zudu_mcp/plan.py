@@ -168,7 +168,8 @@ class Context:
 def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note: Finding | None, context: Context,
                 store_part: Callable[[Part], None]) -> Plan:
     """Every check before anything is sent; parts go to `store_part` as they are read (a list never sits in memory whole)."""
-    from zudu_mcp.recipients.prepare import RecipientReport, normalise, region_of_zone
+    from zudu_mcp.recipients.calling_window import region_of_zone
+    from zudu_mcp.recipients.prepare import RecipientReport, normalise
 
     settings, now = context.settings, context.now
     if not campaign.name:

@@ -119,8 +119,12 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
         plan = await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
     except BaseException as exc:
         await anyio.to_thread.run_sync(journal.drop_plan, handle)
-        if isinstance(exc, ListError | OSError | UnicodeError | RecursionError) or type(exc) is ValueError:
-            raise Refusal(f"could not read the recipients: {exc}", "recipients") from None
+        if isinstance(exc, ListError):
+            raise Refusal(str(exc), "recipients") from None
+        if isinstance(exc, OSError):  # its text may hold a path outside what the assistant may see
+            raise Refusal(f"could not read the recipients file ({exc.strerror or type(exc).__name__}).", "recipients") from None
+        if isinstance(exc, UnicodeError | RecursionError) or type(exc) is ValueError:
+            raise Refusal(f"could not read the recipients: {type(exc).__name__}", "recipients") from None
         raise
     if again and existing is not None:
         plan.intent = intent_of(ACTION, journal.account, given | {"again_after": existing.handle})
