@@ -37,9 +37,9 @@ process.stdout.write(JSON.stringify(texts.map((text) => encoder.encode(text).len
 """
 
 
-def tools_list_answer(command: list[str]) -> str:
-    """The raw line that answers tools/list, as the client receives it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_CONFIRM": "off"}
+def tools_list_answer(command: list[str], confirm: str = "auto") -> str:
+    """The raw line that answers tools/list, as the client receives it (default consent policy unless told)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_CONFIRM": confirm}
     messages = "".join(json.dumps(message) + "\n" for message in HANDSHAKE)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
     assert process.stdin and process.stdout
@@ -70,24 +70,27 @@ def main() -> None:
     args = parser.parse_args()
     ours = tools_list_answer([sys.executable, "-m", "zudu_mcp", "--sandbox"])
     floor = tools_list_answer([sys.executable, "-m", "mcp_server_time"])
+    unattended = tools_list_answer([sys.executable, "-m", "zudu_mcp", "--sandbox"], confirm="off")
     tools = json.loads(ours)["result"]["tools"]
     per_tool = [json.dumps(tool, separators=(",", ":"), ensure_ascii=False) for tool in tools]
     schemas = [json.dumps(tool["inputSchema"], separators=(",", ":"), ensure_ascii=False) for tool in tools]
-    counts = count_tokens([ours, floor, *per_tool, *schemas])
-    total, floor_total, tool_counts, schema_counts = counts[0], counts[1], counts[2 : 2 + len(tools)], counts[2 + len(tools) :]
+    counts = count_tokens([ours, floor, unattended, *per_tool, *schemas])
+    total, floor_total, unattended_total = counts[:3]
+    tool_counts, schema_counts = counts[3 : 3 + len(tools)], counts[3 + len(tools) :]
     rows = [
         {"tool": tool["name"], "tokens": tokens, "schema_tokens": schema_tokens, "chars": len(text)}
         for tool, tokens, schema_tokens, text in zip(tools, tool_counts, schema_counts, per_tool, strict=True)
     ]
     figures = {"tokenizer": "o200k_base (js-tiktoken 1.0.21)", "tools": rows, "total_tokens": total, "total_chars": len(ours),
-               "floor_mcp_server_time_tokens": floor_total, "goal_tokens": GOAL}
+               "floor_mcp_server_time_tokens": floor_total, "goal_tokens": GOAL,
+               "unattended_total_tokens": unattended_total}
     if args.json:
         print(json.dumps(figures))
         return
     print(f"{'tool':<24}{'tokens':>8}{'schema':>8}{'chars':>8}")
     for row in sorted(rows, key=lambda row: -row["tokens"]):
         print(f"{row['tool']:<24}{row['tokens']:>8}{row['schema_tokens']:>8}{row['chars']:>8}")
-    print(f"{'whole tools/list answer':<24}{total:>8}{'':>8}{len(ours):>8}")
+    print(f"{'whole tools/list answer':<24}{total:>8}{'':>8}{len(ours):>8}  (default consent; ZUDU_MCP_CONFIRM=off: {unattended_total})")
     print(f"o200k_base tokens; goal <= {GOAL}; floor (mcp-server-time, 2 tools, same run): {floor_total}")
 
 

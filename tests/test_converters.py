@@ -40,10 +40,7 @@ GEMINI = {"google-genai", "langchain-google-genai"}  # print Gemini `Schema` obj
 
 # Known today, each waiting for the argument side of issue 10/14. A fix makes its test fail with
 # "now works": remove the entry then.
-KNOWN_BREAKS = {
-    ("openai-agents-strict", "create_batch_call"): "dynamic_variables is a free-form map: strict mode cannot express it",
-    ("openai-agents-strict", "preview_batch_call"): "dynamic_variables is a free-form map: strict mode cannot express it",
-}
+KNOWN_BREAKS: dict[tuple[str, str], str] = {}  # every converter converts every tool since dynamic_variables is a list
 
 
 @cache
@@ -130,13 +127,24 @@ REQUIRED_VALUES = {
 }
 
 
+NEUTRAL = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}
+
+
 def strict_call(tool: dict[str, Any], empty: Any = None) -> dict[str, Any]:
-    """`empty` is what stands for "not given" where there is no default: null, or "" for text."""
+    """What a strict client sends for "not given": null where the schema allows it (null, or "" when `empty`
+    is "" for nullable text), else the neutral value of the type ("" / 0 / false / [])."""
     schema = tool["inputSchema"]
     required = REQUIRED_VALUES.get(tool["name"], {})
     assert set(required) == set(schema.get("required", [])), f"REQUIRED_VALUES of {tool['name']} is out of date"
-    return {name: required[name] if name in required else prop.get("default", empty if is_text(prop) else None)
-            for name, prop in schema["properties"].items()}
+
+    def not_given(prop: dict[str, Any]) -> Any:
+        if "default" in prop:
+            return prop["default"]
+        if {"type": "null"} in prop.get("anyOf", []):
+            return empty if is_text(prop) else None
+        return NEUTRAL[prop["type"]] if "enum" not in prop else None
+
+    return {name: required[name] if name in required else not_given(prop) for name, prop in schema["properties"].items()}
 
 
 def is_text(prop: dict[str, Any]) -> bool:
@@ -199,7 +207,7 @@ VARIABLE_FORMS = {  # the forms issue 14 asks the server to accept, by the name 
 
 # Converters after which a model can send per-recipient variables in none of the forms above
 # (a closed object with no properties): the list of {name, value} published fixes them all.
-VARIABLES_LOST = {"anthropic-strict", "langchain-openai-strict", "pydantic-ai-openai-strict"}
+VARIABLES_LOST: set[str] = set()  # the published list of {name, value} survives every converter
 
 
 def test_per_recipient_variables_survive_every_converter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -232,10 +240,7 @@ def test_per_recipient_variables_survive_every_converter(capsys: pytest.CaptureF
 # Tools whose strict call the server does not yet answer as it answers the call without the
 # optional arguments, with null or "" standing for "not given"; the argument side of issue 14 (the
 # lead) makes them pass, and then the xfail(strict) entry must go.
-STRICT_CALL_NOT_YET_ACCEPTED: dict[tuple[str, str], str] = {
-    ("resolve_schedule", "empty-text"): "timezone '' is refused instead of meaning the server default",
-    ("update_batch_call", "empty-text"): "name '' and timezone '' are refused instead of meaning not given",
-}
+STRICT_CALL_NOT_YET_ACCEPTED: dict[tuple[str, str], str] = {}
 
 
 async def answer(name: str, arguments: dict[str, Any]) -> tuple[bool, str]:

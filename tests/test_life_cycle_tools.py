@@ -150,7 +150,7 @@ async def test_discovery(sandbox, mode: str) -> None:
         available = await call(client, "list_phone_numbers", available=True)
     assert "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e · Sales-Renewals" in text_of(agents)
     assert "+918035315547 · Bangalore main · outbound agent agent_90412a2c" in text_of(numbers)
-    assert "Numbers available to buy: 2" in text_of(available)
+    assert "Your numbers not assigned to any agent: 2" in text_of(available)
 
 
 @pytest.mark.parametrize("tool", ["get_batch_call", "list_batch_call_tasks", "execute_batch_call", "hold_batch_call", "delete_batch_call", "update_batch_call"])

@@ -59,15 +59,19 @@ def non_null(prop: dict[str, Any]) -> dict[str, Any]:
     return options[0] if len(options) == 1 else prop
 
 
-async def test_optional_arguments_are_nullable_and_closed_objects_are_left_open() -> None:
-    """What the converters need (docs/agent-stacks.md): strict clients send null for "not given",
-    google-genai fails the whole list on a nested `additionalProperties: false`, and Gemini drops
-    `exclusiveMinimum`; the description sits inside the non-null alternative, where google-genai reads it."""
+async def test_optional_objects_and_enums_are_nullable_and_closed_objects_are_left_open() -> None:
+    """What the converters need (docs/agent-stacks.md): a strict client must be able to say "not given":
+    "" / 0 / false / [] for text, numbers, booleans and lists (the server reads them as not given),
+    null for objects and enums; google-genai fails the whole list on a nested `additionalProperties: false`,
+    and Gemini drops `exclusiveMinimum`; the description sits inside the non-null alternative."""
     for tool in await published_tools():
         schema = tool["inputSchema"]
         for name, prop in schema["properties"].items():
             nullable = {"type": "null"} in prop.get("anyOf", [])
-            assert nullable == (name not in schema.get("required", []) and "default" not in prop), f"{tool['name']}.{name}"
+            optional = name not in schema.get("required", []) and "default" not in prop
+            value = prop["anyOf"][0] if nullable else prop
+            needs_null = value.get("type") == "object" or "enum" in value
+            assert nullable == (optional and needs_null), f"{tool['name']}.{name}"
             if nullable:
                 assert set(prop) == {"anyOf"} and len(prop["anyOf"]) == 2, f"{tool['name']}.{name}: only anyOf [T, null]"
         for path, node in walk(schema):

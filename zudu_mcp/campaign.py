@@ -40,7 +40,7 @@ def variables_in_any_shape(value: Any) -> Any:
 class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    to_number: str = Field(max_length=64, description="Phone number, E.164 ('+919600011957') or national, read with default_region.")
+    to_number: str = Field(max_length=64, description="E.164 or national (read with default_region).")
     dynamic_variables: Annotated[dict[str, VariableValue] | None, BeforeValidator(variables_in_any_shape)] = Field(
         default=None, description="Values for the agent, e.g. {'name': 'Aswathi'}; sent as text, ≤ 5 KB."
     )
@@ -51,23 +51,23 @@ class Campaign(BaseModel):
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH, description="Campaign name (≤ 255). Over 1000 recipients: '<name> (part i of n)'.")
-    agent_id: str | None = Field(default=None, max_length=200, description="Voice agent: its id (agent_...) or its exact name (list_agents).")
-    from_number: str | None = Field(default=None, max_length=64, description="Caller id in E.164 (list_phone_numbers); may be left out when the organization has one number.")
-    tasks: list[Recipient] | None = Field(default=None, description="Recipients inline, for short lists; use recipients_csv or recipients_file for long ones.")
-    recipients_csv: str | None = Field(default=None, max_length=20_000_000, description="CSV text with a header row: a phone column; other columns become variables.")
-    recipients_file: str | None = Field(default=None, max_length=4096, description="Path of a .csv/.json/.jsonl/.xlsx list in the operator's allowed folders.")
-    phone_column: str | None = Field(default=None, max_length=255, description="The phone column's name, when not detected.")
-    default_region: str | None = Field(default=None, max_length=2, description="Region for numbers without a country code, e.g. 'IN'.")
-    schedule: str | None = Field(default=None, max_length=500, description="When, as the person said it ('tomorrow at 10am') or ISO 8601, read in timezone.")
-    trigger_timestamp: int | None = Field(default=None, description="When, as Unix milliseconds (instead of schedule).")
-    send_now: bool | None = Field(default=None, description="true: dial as soon as it is created.")
-    timezone: TimeZoneName | None = Field(default=None, description="IANA zone of the campaign, e.g. 'Asia/Kolkata'.")
-    quiet_hours: QuietHours | None = Field(default=None, description="Daily window with no calls, e.g. 22:00-08:00 in a zone.")
-    retry_config: RetryConfig | None = Field(default=None, description="e.g. {enabled: true, max_attempts: 3}.")
-    retry_rules: list[RetryRule] | None = Field(default=None, description="Per outcome: retry 'AT' a time or 'AFTER' minutes.")
-    status: BatchStatus | None = Field(default=None, description="'draft' saves without dialing.")
-    organization_id: str | None = Field(default=None, max_length=200, description="Only for multi-organization accounts (org_...).")
+    name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH, description="Campaign name.")
+    agent_id: str | None = Field(default=None, max_length=200, description="Agent id (agent_...) or exact name.")
+    from_number: str | None = Field(default=None, max_length=64, description="Caller id, E.164; omit if the organization has one number.")
+    tasks: list[Recipient] | None = Field(default=None, description="Recipients inline (short lists only).")
+    recipients_csv: str | None = Field(default=None, max_length=20_000_000, description="CSV with a header: a phone column, others become variables.")
+    recipients_file: str | None = Field(default=None, max_length=4096, description="Path of a .csv/.json/.jsonl/.xlsx list in an allowed folder.")
+    phone_column: str | None = Field(default=None, max_length=255, description="Phone column, if not detected.")
+    default_region: str | None = Field(default=None, max_length=2, description="Region for numbers without country code, e.g. 'IN'.")
+    schedule: str | None = Field(default=None, max_length=500, description="When, as said ('tomorrow at 10am') or ISO 8601.")
+    trigger_timestamp: int | None = Field(default=None, description="When, as Unix ms.")
+    send_now: bool | None = Field(default=None, description="Dial at once.")
+    timezone: TimeZoneName | None = Field(default=None, description="IANA zone, e.g. 'Asia/Kolkata'.")
+    quiet_hours: QuietHours | None = Field(default=None, description="Daily window without calls.")
+    retry_config: RetryConfig | None = Field(default=None, description="e.g. {max_attempts: 3}.")
+    retry_rules: list[RetryRule] | None = Field(default=None, description="Retry per outcome.")
+    status: BatchStatus | None = Field(default=None, description="'draft': save, dial nobody.")
+    organization_id: str | None = Field(default=None, max_length=200, description="Multi-organization accounts only.")
 
     @model_validator(mode="before")
     @classmethod

@@ -38,6 +38,10 @@ class CheckedTool(Tool):
     """Reports invalid arguments as a list of fields and fixes instead of pydantic's raw dump."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        fields = self.fn_metadata.arg_model.model_fields
+        # Strict agent stacks send every argument: null, "" or [] for an optional one means "not given".
+        arguments = {key: value for key, value in arguments.items()
+                     if not (key in fields and not fields[key].is_required() and (value is None or value == "" or value == []))}
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:

@@ -32,22 +32,15 @@ ACTION, RESEND = "create_batch_call", "resend_part"
 CREATE_ANNOTATIONS = annotations("Create a batch call (dials real people)", read_only=False, destructive=True, idempotent=False)
 PREVIEW_ANNOTATIONS = annotations("Plan a batch call (nothing is sent)", read_only=True, destructive=False, idempotent=True)
 
-PREVIEW_DESCRIPTION = """Plan a Zudu batch call (an AI voice agent phones every recipient) without sending anything.
-Every check runs, the time is resolved once, numbers are normalised and split into batches of
-1000. Returns the summary to read to the person (who, caller, agent, start with weekday and
-zone, and everything the server assumed) and a confirmation_token: after a clear yes, call
-create_batch_call(confirmation_token=...) and exactly this plan is sent. Long lists: use
-recipients_csv or recipients_file, not tasks."""
+PREVIEW_DESCRIPTION = """Plan a batch call (an AI voice agent phones each recipient); nothing is sent. Returns the
+summary to read to the person, with every assumption, and a confirmation_token for
+create_batch_call. Long lists: recipients_csv or recipients_file."""
 
-CREATE_DESCRIPTION = """Send a planned batch call: create_batch_call(confirmation_token=...) with the token from
-preview_batch_call, after the person said yes to its summary. Exactly the previewed plan is sent
-(its time is not resolved again). Calling it again with the same token after an error is safe:
-the server checks at Zudu before anything is sent again. Places real, billable calls."""
+CREATE_DESCRIPTION = """Send the plan from preview_batch_call after the person's yes: real, billable calls.
+Exactly that plan is sent. Repeating the call after an error is safe."""
 
-CREATE_UNATTENDED = """Create a Zudu batch call: an AI voice agent phones every recipient. Takes the same
-arguments as preview_batch_call and sends at once (this server runs unattended:
-ZUDU_MCP_CONFIRM=off). Calling it again with the same arguments after an error is safe: the
-server checks at Zudu before anything is sent again. Places real, billable calls."""
+CREATE_UNATTENDED = """Create a batch call at once (unattended server): real, billable calls. Same arguments as
+preview_batch_call. Repeating the call after an error is safe."""
 
 
 class PreviewArguments(Campaign, ArgModelBase):
@@ -57,9 +50,9 @@ class PreviewArguments(Campaign, ArgModelBase):
 class CreateArguments(Campaign, ArgModelBase):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    confirmation_token: str | None = Field(default=None, max_length=200, description="From preview_batch_call, after the person said yes.")
-    allow_duplicate: bool | None = Field(default=None, description="Create again although an identical create succeeded in the last 24 h.")
-    resend_unconfirmed: bool | None = Field(default=None, description="Only when told to: send a part whose earlier outcome is unknown again.")
+    confirmation_token: str | None = Field(default=None, max_length=200, description="From preview_batch_call.")
+    allow_duplicate: bool | None = Field(default=None, description="Create again although an identical one exists.")
+    resend_unconfirmed: bool | None = Field(default=None, description="Only when a result says so.")
 
 
 CONTROL_FIELDS = ("confirmation_token", "allow_duplicate", "resend_unconfirmed")

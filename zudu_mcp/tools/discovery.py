@@ -10,7 +10,7 @@ from zudu_mcp.tools import ToolSpec, annotations, results
 
 
 def list_agents_tool(backend: Backend):
-    async def list_agents(page: Annotated[int, Field(ge=0, description="Page number, from 0.")] = 0) -> CallToolResult:
+    async def list_agents(page: Annotated[int, Field(ge=0, description="From 0.")] = 0) -> CallToolResult:
         found, agents = await backend.client().list_agents(page=page, limit=50)
         lines = [f"Voice agents ({len(agents)} on page {page}):"] if agents else ["No agents found."]
         lines += [f"- {a.agent_id} · {a.name or '(no name)'}" + (f" · {a.language}" if a.language else "") for a in agents]
@@ -24,10 +24,10 @@ def list_agents_tool(backend: Backend):
 
 def list_phone_numbers_tool(backend: Backend):
     async def list_phone_numbers(
-        available: Annotated[bool, Field(description="false: the organization's own numbers (usable as from_number); true: numbers available to buy.")] = False,
+        available: Annotated[bool, Field(description="true: only numbers not assigned to any agent.")] = False,
     ) -> CallToolResult:
         numbers = await backend.client().list_phone_numbers(available=available)
-        title = "Numbers available to buy" if available else "Your numbers (usable as from_number)"
+        title = "Your numbers not assigned to any agent" if available else "Your numbers (usable as from_number)"
         lines = [f"{title}: {len(numbers)}"]
         for number in numbers[:100]:
             details = [number.nickname, number.country, f"outbound agent {number.outbound_agent_id}" if number.outbound_agent_id else None]
@@ -42,6 +42,6 @@ def list_phone_numbers_tool(backend: Backend):
 READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
-    ToolSpec(list_agents_tool, "List the organization's Zudu voice agents (agent_id, name, language): pick the agent_id for create_batch_call.", READ.model_copy(update={"title": "List voice agents"})),
-    ToolSpec(list_phone_numbers_tool, "List the organization's phone numbers (caller ids for from_number, with their outbound agent), or numbers available to buy.", READ.model_copy(update={"title": "List phone numbers"})),
+    ToolSpec(list_agents_tool, "The organization's voice agents (id, name, language).", READ.model_copy(update={"title": "List voice agents"})),
+    ToolSpec(list_phone_numbers_tool, "The organization's phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})),
 ]

@@ -38,7 +38,7 @@ from zudu_mcp.zudu.models import (
     check_trigger_timestamp,
 )
 
-BatchIdArgument = Annotated[BatchCallId, Field(description="The batch id, e.g. 'batch_call_73077b8359a4478189e503a1547a9147' (from create_batch_call or list_batch_calls).")]
+BatchIdArgument = Annotated[BatchCallId, Field(description="batch_call_... (any part of a split campaign).")]
 TaskStatus = Literal["PENDING", "CALLING", "COMPLETED", "FAILED"]
 MAX_TASKS_FETCHED = 1000  # a batch holds at most 1000 tasks: 10 pages of 100
 MAX_SHOWN = 50
@@ -105,13 +105,13 @@ def get_batch_call_tool(backend: Backend):
 
 def list_batch_calls_tool(backend: Backend):
     async def list_batch_calls(
-        status: Annotated[list[Literal["draft", "scheduled", "sent", "completed", "failed"]] | None, Field(description="Only batches in these states, e.g. ['scheduled'].")] = None,
-        agent_id: Annotated[str | None, Field(description="Only batches of this agent (agent_...).")] = None,
-        name: Annotated[str | None, Field(max_length=255, description="Only batches whose name contains this text.")] = None,
-        sort_by: Annotated[Literal["created_at", "updated_at", "scheduled_timestamp", "name", "status", "total_task_count"] | None, Field(description="Sort field; default created_at.")] = None,
-        sort_order: Annotated[Literal["asc", "desc"] | None, Field(description="Default desc (newest first).")] = None,
-        page: Annotated[int, Field(ge=0, description="Page number, from 0.")] = 0,
-        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description=f"Batches per page, 1 to {MAX_SHOWN}; default 20.")] = 20,
+        status: Annotated[list[Literal["draft", "scheduled", "sent", "completed", "failed"]] | None, Field(description="Only these states.")] = None,
+        agent_id: Annotated[str | None, Field(description="Only this agent's.")] = None,
+        name: Annotated[str | None, Field(max_length=255, description="Name contains.")] = None,
+        sort_by: Annotated[Literal["created_at", "updated_at", "scheduled_timestamp", "name", "status", "total_task_count"] | None, Field(description="Default created_at.")] = None,
+        sort_order: Annotated[Literal["asc", "desc"] | None, Field(description="Default desc.")] = None,
+        page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
+        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = 20,
     ) -> CallToolResult:
         found, batches = await backend.client().list_batch_calls(
             page=page, limit=limit, status=status, agent_id=[agent_id] if agent_id else None, name=[name] if name else None,
@@ -145,9 +145,9 @@ async def all_tasks(backend: Backend, batch_call_id: str) -> list[BatchTask]:
 def list_batch_call_tasks_tool(backend: Backend):
     async def list_batch_call_tasks(
         batch_call_id: BatchIdArgument,
-        status: Annotated[TaskStatus | None, Field(description="Show only tasks in this state, e.g. 'FAILED'.")] = None,
-        page: Annotated[int, Field(ge=0, description="Page of the shown tasks, from 0.")] = 0,
-        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description=f"Tasks shown per page, 1 to {MAX_SHOWN}; default 20.")] = 20,
+        status: Annotated[TaskStatus | None, Field(description="Only this state.")] = None,
+        page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
+        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = 20,
     ) -> CallToolResult:
         tasks = await all_tasks(backend, batch_call_id)
         counts = Counter(task.status or "UNKNOWN" for task in tasks)
@@ -181,7 +181,7 @@ def list_batch_call_tasks_tool(backend: Backend):
     return list_batch_call_tasks
 
 
-TokenArgument = Annotated[str | None, Field(max_length=200, description="The confirmation_token this tool returned, after the person agreed.")]
+TokenArgument = Annotated[str | None, Field(max_length=200, description="From this tool's plan, after the person's yes.")]
 
 
 @dataclass
@@ -398,10 +398,10 @@ def update_batch_call_tool(backend: Backend):
         ctx: Context,
         batch_call_id: BatchIdArgument,
         name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH, description="New name.")] = None,
-        schedule: Annotated[str | None, Field(max_length=500, description="New start as the person said it ('Monday 10am') or ISO; read in the batch's zone unless timezone is sent.")] = None,
-        trigger_timestamp: Annotated[int | None, Field(description="New start as Unix milliseconds, instead of schedule.")] = None,
-        timezone: Annotated[TimeZoneName | None, Field(description="New IANA zone, e.g. 'America/New_York'.")] = None,
-        status: Annotated[BatchStatus | None, Field(description="'scheduled' schedules a draft, 'draft' holds it, 'sent' starts now.")] = None,
+        schedule: Annotated[str | None, Field(max_length=500, description="New start, as said or ISO.")] = None,
+        trigger_timestamp: Annotated[int | None, Field(description="New start, Unix ms.")] = None,
+        timezone: Annotated[TimeZoneName | None, Field(description="New IANA zone.")] = None,
+        status: Annotated[BatchStatus | None, Field(description="'scheduled', 'draft' (hold) or 'sent' (start now).")] = None,
         confirmation_token: TokenArgument = None,
         confirmation: Any = None,
     ) -> CallToolResult:
@@ -519,11 +519,11 @@ def deletable(batch: BatchCall) -> bool:
 READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
-    ToolSpec(get_batch_call_tool, "Progress report of one batch call: status, start time (local and UTC), recipients, dialed, picked up, completed, and what can be done next.", READ.model_copy(update={"title": "Batch call progress"})),
-    ToolSpec(list_batch_calls_tool, "List batch calls, newest first, optionally only some states, one agent, or a name; one page at a time.", READ.model_copy(update={"title": "List batch calls"})),
-    ToolSpec(list_batch_call_tasks_tool, "Per-recipient results of a batch: counts per state (PENDING, CALLING, COMPLETED, FAILED), failures grouped by reason, and one page of recipients.", READ.model_copy(update={"title": "Recipients of a batch call"})),
-    ToolSpec(execute_batch_call_tool, "Start a draft or scheduled batch call now: Zudu begins dialing real people at once. Confirm with the person first.", annotations("Run a batch call now (dials real people)", read_only=False, destructive=True, idempotent=False)),
-    ToolSpec(update_batch_call_tool, "Rename, reschedule (from what the person said, or Unix ms), change the time zone, or change the status of a batch that has not finished. Read the new time back to the person.", annotations("Change a batch call", read_only=False, destructive=True, idempotent=True)),
-    ToolSpec(hold_batch_call_tool, "Hold back a scheduled batch call (it becomes a draft and dials nobody). A batch already dialing cannot be paused: Zudu has no such call.", annotations("Hold a scheduled batch call", read_only=False, destructive=False, idempotent=True)),
-    ToolSpec(delete_batch_call_tool, "Delete a draft or completed batch call permanently. Scheduled or dialing batches cannot be deleted.", annotations("Delete a batch call", read_only=False, destructive=True, idempotent=True)),
+    ToolSpec(get_batch_call_tool, "Progress of a batch call: status, start, dialed, picked up, completed, next steps.", READ.model_copy(update={"title": "Batch call progress"})),
+    ToolSpec(list_batch_calls_tool, "List batch calls, newest first, filtered and paged.", READ.model_copy(update={"title": "List batch calls"})),
+    ToolSpec(list_batch_call_tasks_tool, "A batch's recipients: counts per state, failures by reason, one page.", READ.model_copy(update={"title": "Recipients of a batch call"})),
+    ToolSpec(execute_batch_call_tool, "Start a draft or scheduled batch call now (dials real people; asks for consent).", annotations("Run a batch call now (dials real people)", read_only=False, destructive=True, idempotent=False)),
+    ToolSpec(update_batch_call_tool, "Rename, reschedule, re-zone or change the status of a batch (time and status need consent).", annotations("Change a batch call", read_only=False, destructive=True, idempotent=True)),
+    ToolSpec(hold_batch_call_tool, "Hold a scheduled batch call back (it becomes a draft). Dialing batches cannot be paused.", annotations("Hold a scheduled batch call", read_only=False, destructive=False, idempotent=True)),
+    ToolSpec(delete_batch_call_tool, "Delete a draft or completed batch call permanently (asks for consent).", annotations("Delete a batch call", read_only=False, destructive=True, idempotent=True)),
 ]

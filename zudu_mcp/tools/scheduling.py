@@ -16,11 +16,8 @@ from zudu_mcp.zudu.models import QuietHours, TimeZoneName
 # Computed locally: nothing leaves the server, so the world is closed.
 RESOLVE_ANNOTATIONS = annotations("Resolve a spoken time", read_only=True, destructive=False, idempotent=True, open_world=False)
 
-RESOLVE_DESCRIPTION = """Turn what the person said ("tomorrow at 10am", "Dec 5 3pm ET", "in 2 hours") or an ISO
-time into one exact instant, before creating anything. Returns the time with weekday, zone and
-UTC offset, in UTC and as Unix milliseconds, how far away it is, every assumption made, and
-other readings; or a refusal with a code (past, vague, needs_time, dst_gap, ...) and what to ask
-instead. Read the result back to the person. Calls nothing upstream."""
+RESOLVE_DESCRIPTION = """Turn what the person said ("tomorrow at 10am", "in 2 hours") into one exact instant, with
+every assumption and other readings, or a refusal saying what to ask. Read it back."""
 
 DateOrder = Literal["DMY", "MDY"]
 
@@ -66,10 +63,10 @@ def quiet_hours_line(unix_ms: int, quiet: QuietHours | None, zone: str, backend:
 
 def resolve_schedule_tool(backend: Backend):
     async def resolve_schedule(
-        text: Annotated[str, Field(max_length=500, description="What the person said, e.g. 'tomorrow at 10am', 'next Friday 3pm IST', 'in 2 hours', or an ISO 8601 time.")],
-        timezone: Annotated[TimeZoneName | None, Field(description="IANA zone the campaign runs in, e.g. 'Asia/Kolkata'. Omit to use the server default (stated in the result).")] = None,
-        date_order: Annotated[DateOrder | None, Field(description="How to read numeric dates like 5/12: 'DMY' (5 December) or 'MDY' (May 12). Omit for the default: MDY in US zones, DMY elsewhere.")] = None,
-        quiet_hours: Annotated[QuietHours | None, Field(description="Optional quiet-hours window to check the time against, e.g. {start_time '22:00', end_time '08:00', timezone 'Asia/Kolkata'}.")] = None,
+        text: Annotated[str, Field(max_length=500, description="What the person said, or ISO 8601.")],
+        timezone: Annotated[TimeZoneName | None, Field(description="IANA zone, e.g. 'Asia/Kolkata'; default: the server's.")] = None,
+        date_order: Annotated[DateOrder | None, Field(description="How to read 5/12; default MDY in US zones, else DMY.")] = None,
+        quiet_hours: Annotated[QuietHours | None, Field(description="Quiet hours to check against.")] = None,
     ) -> CallToolResult:
         resolution = resolve(text, timezone, date_order, backend)
         now = describe_instant(int(backend.now().timestamp() * 1000), resolution.timezone.value, backend.now())

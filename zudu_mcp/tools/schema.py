@@ -15,6 +15,16 @@ are in docs/agent-stacks.md) decides the published form:
 - An integer's `exclusiveMinimum: n` becomes `minimum: n + 1` (the same integers): Gemini drops
   `exclusiveMinimum`, and several strict modes ignore it.
 
+- Optional text, numbers, booleans and lists are published as plain T: a strict model then sends
+  "" / 0 / false / [], which the server reads as "not given" (CheckedTool drops them before
+  validation), and the tool list stays small. Only objects and enums, which a strict model could
+  not fill with a neutral value, keep the nullable `anyOf`.
+- `maxLength`, `minLength` and `pattern` are not published: the server checks them and says how to
+  fix a value; in the schema they cost tokens on every turn of every conversation.
+- `dynamic_variables` (a free-form map, which strict modes cannot express: Anthropic's turns it
+  into `{}`, langchain-google-genai into a string) is published as a list of {name, value}; the
+  server accepts that list, an object, or either as JSON text.
+
 Arguments are still validated by the original pydantic models, so nothing here loosens a rule.
 """
 
@@ -25,6 +35,14 @@ from typing import Any
 
 SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
 NULL = {"type": "null"}
+UNPUBLISHED = ("maxLength", "minLength", "pattern")
+NEUTRAL_TYPES = ("string", "integer", "number", "boolean", "array")  # a strict model can send "", 0, false, []
+VARIABLES = {
+    "type": "array",
+    "description": "Values for the agent, [{name, value}] (or an object).",
+    "items": {"type": "object", "properties": {"name": {"type": "string", "description": "Variable name."},
+                                               "value": {"type": "string", "description": "Its value."}}, "required": ["name", "value"]},
+}
 
 
 def publishable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +60,10 @@ def _simplify(node: Any, definitions: dict[str, Any]) -> Any:
         node = {**target, **node}  # a description beside the $ref wins over the model's
     node.pop("$defs", None)
     node.pop("title", None)
+    for key in UNPUBLISHED:
+        node.pop(key, None)
+    if node.get("default") is False or node.get("default") == []:
+        del node["default"]
     if node.get("additionalProperties") is False:
         del node["additionalProperties"]
     if node.get("type") == "integer" and isinstance(node.get("exclusiveMinimum"), int | float):
@@ -56,7 +78,8 @@ def _simplify(node: Any, definitions: dict[str, Any]) -> Any:
             else:
                 node[key] = values + ([dict(NULL)] if nullable else [])
     if "properties" in node:
-        node["properties"] = {name: _simplify(sub, definitions) for name, sub in node["properties"].items()}
+        node["properties"] = {name: dict(VARIABLES) if name == "dynamic_variables" else _simplify(sub, definitions)
+                              for name, sub in node["properties"].items()}
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict):
             node[key] = _simplify(node[key], definitions)
@@ -68,4 +91,6 @@ def _optional(value: dict[str, Any], outer: dict[str, Any]) -> dict[str, Any]:
     google-genai keeps only what that alternative says (a description beside `anyOf` is lost)."""
     if outer.get("default", ...) is None:
         del outer["default"]
+    if value.get("type") in NEUTRAL_TYPES and "enum" not in value:
+        return {**value, **outer}
     return {"anyOf": [{**value, **outer}, dict(NULL)]}

@@ -129,15 +129,15 @@ class Task(WireModel):
 
 
 class RetryConfig(WireModel):
-    enabled: bool = Field(default=True, description="Retry recipients whose call did not connect.")
-    max_attempts: int = Field(ge=1, le=100, description="Attempts per recipient, including the first, e.g. 3.")
+    enabled: bool = Field(default=True, description="Default true.")
+    max_attempts: int = Field(ge=1, le=100, description="Attempts per recipient incl. the first.")
 
 
 class QuietHours(WireModel):
-    enabled: bool = Field(default=True, description="Hold calls during this daily window.")
-    start_time: ClockTime = Field(description="Window start, 24-hour 'HH:MM', e.g. '22:00'.")
-    end_time: ClockTime = Field(description="Window end, 24-hour 'HH:MM', e.g. '08:00'; may be earlier than start_time (crosses midnight).")
-    timezone: TimeZoneName = Field(description="IANA zone the window is read in, e.g. 'Asia/Kolkata'.")
+    enabled: bool = Field(default=True, description="Default true.")
+    start_time: ClockTime = Field(description="'HH:MM', e.g. '22:00'.")
+    end_time: ClockTime = Field(description="'HH:MM', e.g. '08:00' (may cross midnight).")
+    timezone: TimeZoneName = Field(description="IANA zone, e.g. 'Asia/Kolkata'.")
 
     @model_validator(mode="after")
     def _window_not_empty(self) -> QuietHours:
@@ -151,11 +151,11 @@ class QuietHours(WireModel):
 
 class RetryTiming(WireModel):
     type: Literal["AT", "AFTER"] = Field(
-        description="'AT' retries at a clock time (send time); 'AFTER' retries after a delay (send duration_minutes)."
+        description="'AT' a clock time, 'AFTER' a delay."
     )
-    time: ClockTime | None = Field(default=None, description="For type 'AT': 24-hour 'HH:MM', e.g. '14:00'.")
+    time: ClockTime | None = Field(default=None, description="For AT: 'HH:MM'.")
     duration_minutes: int | None = Field(
-        default=None, ge=1, le=10080, description="For type 'AFTER': minutes to wait, e.g. 120 (at most 10080, a week)."
+        default=None, ge=1, le=10080, description="For AFTER: minutes."
     )
 
     @model_validator(mode="after")
@@ -170,9 +170,9 @@ class RetryTiming(WireModel):
 
 
 class RetryRule(WireModel):
-    condition: Literal["no_answer", "busy", "voicemail"] = Field(description="Which outcome this rule retries.")
-    enabled: bool = Field(default=True, description="Whether the rule is active.")
-    retry_timing: RetryTiming = Field(description="When to retry.")
+    condition: Literal["no_answer", "busy", "voicemail"] = Field(description="Outcome to retry.")
+    enabled: bool = Field(default=True, description="Default true.")
+    retry_timing: RetryTiming = Field(description="When.")
 
 
 class CreateBatchCallRequest(WireModel):
