@@ -105,7 +105,7 @@ async def test_create_batch_call_is_marked_as_dialing_people() -> None:
 async def test_server_instructions_reach_the_client(mode: str) -> None:
     async with Client(create_server(), mode=mode) as client:
         instructions = client.instructions
-    assert instructions and "voice campaigns on Zudu" in instructions and "sandbox" in instructions
+    assert instructions and "voice campaigns on Zudu" in instructions and "Sandbox" in instructions and "do not ask twice" in instructions
 
 
 async def test_tool_names_fit_clients_that_prefix_them() -> None:

@@ -253,7 +253,7 @@ def plan_time(campaign: Campaign, context: Context, findings: list[Finding]) -> 
         if not zone:
             zone = resolution.timezone.value
             findings.append(Finding("zone", f"time zone {zone} ({resolution.timezone.source})"))
-        findings += [Finding("time", f"assumed: {assumption}") for assumption in result.assumptions]
+        findings += [Finding("time", f"assumed: {assumption.rstrip('.')}") for assumption in result.assumptions]
         if result.alternatives:
             findings.append(Finding("time", "other readings: " + "; ".join(result.alternatives)))
     try:

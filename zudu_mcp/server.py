@@ -23,15 +23,18 @@ from zudu_mcp.zudu.errors import ZuduError
 TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle.TOOLS, *discovery.TOOLS]
 
 INSTRUCTIONS = """\
-This server runs outbound voice campaigns on Zudu: an AI voice agent phones a list of people.
-Calls are real and billable. Before creating a batch call: find the agent and caller number
-(list_agents, list_phone_numbers), check the person's words for the time with resolve_schedule,
-then call preview_batch_call and read its summary to the person (who, from which number, which
-agent, the start with weekday and zone, dropped rows). Only after a clear yes, call
-create_batch_call with the same arguments (and the preview's confirmation_token when the server
-asks for one). Pass times as `schedule` in the person's words or ISO; when the server refuses a
-time, ask the person instead of guessing. Results say plainly when the server runs against its
-sandbox, where nothing reaches real phones. The prompt plan_outbound_campaign walks through it."""
+Outbound voice campaigns on Zudu: an AI voice agent phones a list of people. Calls are real and
+billable. The main job is two calls: preview_batch_call with the campaign (the agent's id or
+name, the caller number unless the organization has one, the recipients, `schedule` in the
+person's words) returns a plan: a summary naming everything the server assumed (time readings,
+zone, numbers read without a country code, dropped rows, people called outside their local
+hours) and a confirmation_token. If this client can show a confirmation, call
+create_batch_call(confirmation_token=...) at once: the person is asked there, with that summary
+(do not ask twice). Otherwise read the summary to the person and call it only after a clear yes.
+Exactly the plan is sent; its time is never resolved again. A result that needs confirmation is
+not an error: it gives the one next call. Execute, reschedule and delete work the same way. When
+a time is refused, ask the person instead of guessing. After an error, repeating the same call
+is safe. Sandbox results say SANDBOX: nothing reaches real phones."""
 
 
 class CheckedTool(Tool):

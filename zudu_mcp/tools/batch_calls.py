@@ -319,7 +319,7 @@ def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -
     lines.append(f"Retries: {describe_retries(doc['settings'])}")
     quiet = doc["settings"].get("quiet_hours")
     lines.append("Quiet hours: " + (f"{quiet['start_time']}–{quiet['end_time']} {quiet['timezone']} (no calls in this window)" if quiet and quiet.get("enabled", True) else "none"))
-    lines += [("Warning: " if f["warning"] else "Note: ") + f["text"] + "." for f in doc["findings"]
+    lines += [("Warning: " if f["warning"] else "Note: ") + f["text"].rstrip(".") + "." for f in doc["findings"]
               if f["kind"] not in ("quiet_hours",) or f["warning"]]
     structured = {
         "duplicates": [p.batch.batch_call_id for p in earlier if p.batch],

@@ -13,25 +13,22 @@ from zudu_mcp.zudu.models import check_batch_call_id
 BATCH_URI = "zudu://batch-calls/{batch_call_id}"
 
 PLAN = """\
-Plan an outbound voice campaign on Zudu{goal}. Go step by step and ask the person whenever
-something is missing; never guess a phone number, an agent or a time.
+Plan an outbound voice campaign on Zudu{goal}. Ask the person whenever something is missing;
+never guess a phone number, an agent or a time.
 
-1. Agent: call list_agents and agree on the agent_id that makes the calls.
-2. Caller number: call list_phone_numbers and agree on the from_number (E.164), ideally one
-   whose outbound agent is that agent.
-3. Recipients: collect each number in E.164 (+ country code) and the values the agent needs
-   (dynamic_variables such as name or order_id). The caller number must not be a recipient.
-4. Time: take the person's words and call resolve_schedule with the campaign's time zone.
-   Read the answer back exactly (weekday, time, zone) and ask about each assumption it lists.
-   If it refuses, ask the question its message suggests.
-5. Quiet hours: ask whether calls must avoid a daily window (e.g. 22:00-08:00 in the
-   recipients' zone) and pass it to resolve_schedule to see when calls can first go out.
-6. Retries: ask how often to retry and when, per outcome (no_answer, busy, voicemail), as a
-   clock time ('AT' 14:00) or a delay ('AFTER' 120 minutes).
-7. Read-back: summarise in one message: how many people, from which number, which agent, the
-   start time in their zone, quiet hours and retries. Only after a clear yes, call
-   create_batch_call with `schedule` set to the confirmed time.
-8. Afterwards: get_batch_call reports progress; hold_batch_call holds a scheduled batch back.
+1. Agent and caller: list_agents and list_phone_numbers; agree on the agent (its id or exact
+   name) and the caller number (it may be left out when the organization has only one).
+2. Recipients: inline tasks for a few people; recipients_csv or recipients_file for a list.
+3. Time: take the person's words; resolve_schedule shows the reading and its assumptions.
+   Ask about quiet hours (e.g. 22:00-08:00) and retries per outcome (no_answer, busy, voicemail).
+4. Plan: call preview_batch_call with all of it (schedule in the person's words). It sends
+   nothing and returns a summary with every assumption and a confirmation_token.
+5. Consent: if this client can show a confirmation, call create_batch_call(confirmation_token=...)
+   now and the person is asked there. Otherwise read the summary to the person, word for word on
+   the time, the number of people and every warning, and only after a clear yes call
+   create_batch_call(confirmation_token=...). Never ask twice.
+6. Afterwards: get_batch_call reports progress; hold_batch_call holds a scheduled campaign back;
+   update_batch_call and execute_batch_call return their own plan and token the same way.
 """
 
 
