@@ -247,6 +247,8 @@ def secrets_never_leak(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.Mon
     async def checked_call_tool(self, *args, **kwargs):
         result = await original(self, *args, **kwargs)
         seen.append(result.model_dump_json())
+        if result.structured_content is not None:  # issue 14: the structured half holds every fact of the text
+            assert result.structured_content.get("message") == "\n".join(getattr(b, "text", "") for b in result.content), "text and structured content differ"
         return result
 
     monkeypatch.setattr(Client, "call_tool", checked_call_tool)

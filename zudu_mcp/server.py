@@ -37,6 +37,11 @@ a time is refused, ask the person instead of guessing. After an error, repeating
 is safe. Sandbox results say SANDBOX: nothing reaches real phones."""
 
 
+# What every tool returns as structured content: `message` is the whole text a person reads (so a
+# framework that passes only structured content loses nothing), `ok` false on errors, then the facts.
+OUTPUT_SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}}}
+
+
 class CheckedTool(Tool):
     """Reports invalid arguments as a list of fields and fixes instead of pydantic's raw dump."""
 
@@ -76,6 +81,7 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
     else:
         tool = model_tool(spec, reporting_zudu_errors, arg_model, consent)
     tool.parameters = publishable(tool.parameters)
+    tool.fn_metadata.output_schema = OUTPUT_SCHEMA  # advertised; every result is built by tools.results.reply
     if spec.name == "create_batch_call":
         unattended = backend.settings.mcp_confirm == "off"
         if not unattended:  # the plan holds the campaign: only the token and two switches are published
