@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,8 @@ def test_the_inspector_runs_on_a_node_it_supports() -> None:
     assert tuple(int(part) for part in node.lstrip("v").split(".")[:2]) >= MINIMUM_NODE, f"node {node} is older than the Inspector needs"
 
 
-SERVER = [sys.executable, "-m", "zudu_mcp", "--sandbox", "-e", "ZUDU_MCP_CONFIRM=off"]
+# Its own state directory: the Inspector starts servers with a bare environment, and the sandbox persists.
+SERVER = [sys.executable, "-m", "zudu_mcp", "--sandbox", "-e", "ZUDU_MCP_CONFIRM=off", "-e", f"ZUDU_MCP_STATE_DIR={tempfile.mkdtemp(prefix='zudu-inspector-')}"]
 
 
 @pytest.mark.parametrize("era", ["legacy", "modern"])
@@ -68,9 +70,9 @@ def test_inspector_lists_tools_over_stdio_with_no_portability_errors(era: str) -
 
 
 @pytest.mark.parametrize("era", ["legacy", "modern"])
-def test_inspector_creates_a_sandbox_batch_over_stdio(era: str) -> None:
+def test_inspector_creates_a_sandbox_batch_over_stdio(era: str, tmp_path) -> None:
     arguments = {k: v for k, v in SEED_REQUEST.items() if k != "trigger_timestamp"} | {"schedule": "tomorrow at 10am"}
-    done = inspector(*SERVER, "--protocol-era", era, "--method", "tools/call", "--tool-name", "create_batch_call", "--tool-args-json", json.dumps(arguments))
+    done = inspector(*SERVER[:-2], "-e", f"ZUDU_MCP_STATE_DIR={tmp_path}", "--protocol-era", era, "--method", "tools/call", "--tool-name", "create_batch_call", "--tool-args-json", json.dumps(arguments))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)["result"]
     assert result["isError"] is False and "Batch call created" in result["content"][0]["text"]

@@ -408,6 +408,12 @@ def update_batch_call_tool(backend: Backend):
         arguments = {"name": name or None, "schedule": schedule or None, "trigger_timestamp": trigger_timestamp or None, "timezone": timezone or None, "status": status or None}
         client = backend.client()
         found = await targets(backend, batch_call_id)
+        if confirmation_token and all(value is None for value in arguments.values()):
+            # the plan holds the change: a strict client confirming with the token alone sends the rest as null
+            stored = usable(await db(backend.journal().plan, check_handle(confirmation_token, sandbox=backend.sandbox)), "update_batch_call", backend.now())
+            update = stored.doc["update"]
+            arguments = {"name": update.get("name"), "schedule": None, "trigger_timestamp": update.get("trigger_timestamp"),
+                         "timezone": update.get("timezone"), "status": update.get("status")}
         try:
             change = plan_change(backend, found.batches[0], arguments)
         except Refusal as refusal:
