@@ -140,5 +140,7 @@ class Script:
         found = BATCH.search(output or "")
         return found.group(0) if found else None
 
-    def report(self, stack: str, versions: dict[str, str], tools: int, **extra: Any) -> str:
-        return json.dumps({"stack": stack, "versions": versions, "tools": tools, "steps": self.steps, **extra})
+    def report(self, stack: str, versions: dict[str, str], tools: list[str], **extra: Any) -> str:
+        """One JSON line: the stack, its versions, the tool names the model was given, and every step
+        (tool, the arguments sent, whether every property was present, the output the model saw)."""
+        return json.dumps({"stack": stack, "versions": versions, "tools": sorted(tools), "steps": self.steps, **extra})

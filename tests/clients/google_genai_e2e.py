@@ -68,7 +68,7 @@ async def main() -> None:
         response = await client.aio.models.generate_content(
             model="gemini-scripted", contents="Call these two customers tomorrow at 10am, then move it to the day after at 11am.", config=config)
     variables = (((declared.get("preview_batch_call") or {}).get("properties") or {}).get("tasks") or {})
-    print(script.report("google-genai (MCP session)", versions("google-genai", "mcp", "httpx"), len(declared),
+    print(script.report("google-genai (MCP session)", versions("google-genai", "mcp", "httpx"), list(declared),
                         declared_variables=json.dumps(variables)[:2000], final=response.text or ""))
 
 

@@ -64,7 +64,7 @@ async def main() -> None:
                       model_settings=ModelSettings(), mcp_servers=[zudu], mcp_config={"convert_schemas_to_strict": True})
         result = await Runner.run(agent, "Call these two customers tomorrow at 10am, then move it to the day after at 11am.",
                                   max_turns=20, run_config=RunConfig(tracing_disabled=True))
-    print(script.report("openai-agents (strict)", versions("openai-agents", "openai", "mcp"), len(strict_tools),
+    print(script.report("openai-agents (strict)", versions("openai-agents", "openai", "mcp"), list(strict_tools),
                         strict=strict_tools, final=str(result.final_output)))
 
 
