@@ -141,11 +141,18 @@ async def test_a_read_only_token_sees_and_runs_only_read_only_tools(provider: Pr
     assert not preview.is_error, text_of(preview)
 
 
-def test_a_token_without_either_scope_and_a_made_up_token_are_refused(provider: Provider) -> None:
+def test_a_token_without_either_scope_and_made_up_tokens_are_refused(provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+    import jwt
+
     with serving(oauth_settings(provider)) as url:
+        claims = {"iss": provider.issuer, "aud": url + "/mcp", "exp": 4_000_000_000, "scope": "zudu:read zudu:write", "sub": "org-a"}
         no_scope = post(url, provider.token(scope="", resource=url + "/mcp"))
         garbage = post(url, "not-a-jwt")
-    assert no_scope.status_code in (401, 403) and garbage.status_code == 401
+        symmetric = post(url, jwt.encode(claims, "k" * 64, algorithm="HS256"))  # the algorithm-confusion forgery
+        unsigned = post(url, jwt.encode(claims, None, algorithm="none"))
+    assert no_scope.status_code in (401, 403)
+    assert garbage.status_code == symmetric.status_code == unsigned.status_code == 401
+    assert any("'HS256' is not one of" in r.getMessage() for r in caplog.records)
 
 
 def test_the_static_token_still_works_beside_oauth(provider: Provider) -> None:

@@ -54,6 +54,7 @@ class IssuerKeys:
         self.miss_cooldown = miss_cooldown
         self.max_age = max_age
         self.keys: dict[str | None, Any] = {}
+        self.declared: dict[str | None, str] = {}  # key id -> the algorithm the issuer published it for
         self.jwks_uri: str | None = None
         self.fetched_at: float | None = None
         self.missed_at: float | None = None
@@ -98,14 +99,19 @@ class IssuerKeys:
                            self.issuer, describe_failure(exc))
             return False
         keys: dict[str | None, Any] = {}
+        declared: dict[str | None, str] = {}
         for entry in document.get("keys", []) if isinstance(document, dict) else []:
             if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
                 continue
+            if entry.get("alg") is not None and entry["alg"] not in ASYMMETRIC_ALGORITHMS:
+                continue  # a symmetric or unknown algorithm: never a signing key here
             try:
                 keys[entry.get("kid")] = jwt.PyJWK(entry)
             except jwt.PyJWTError:  # an algorithm or key type this server does not use
                 continue
-        self.keys, self.fetched_at = keys, self.clock()
+            if entry.get("alg"):
+                declared[entry.get("kid")] = entry["alg"]
+        self.keys, self.declared, self.fetched_at = keys, declared, self.clock()
         self.fetches += 1
         logger.info("Fetched %d signing key(s) of the OAuth issuer %s", len(keys), self.issuer)
         return True
@@ -179,6 +185,8 @@ class JwtVerifier:
         key = await self.keys.key(header.get("kid"))
         if key is None:
             return refused(f"no signing key {header.get('kid')!r} at the issuer")
+        if self.keys.declared.get(header.get("kid")) not in (None, algorithm):
+            return refused(f"its algorithm {algorithm} is not the one its key {header.get('kid')!r} is published for")
         try:
             claims = jwt.decode(
                 token, key.key, algorithms=[algorithm], audience=[self.audience, self.audience.rstrip("/") + "/"], issuer=self.issuer,
