@@ -2,10 +2,16 @@
 
 The sandbox is chosen only on request (--sandbox / ZUDU_SANDBOX=1); without credentials the
 real backend refuses each call with the fix instead of quietly falling back to it.
+
+On a team server (HTTP with a `Tenancy`) each request may act for another organization: the
+backend then hands out that account's own client and journal view, made on first use and kept
+(a bounded number of accounts), so the tools stay the same and one organization's plans, tokens
+and idempotency rows are never another's.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -15,10 +21,12 @@ from zudu_mcp.zudu.errors import CredentialsMissing
 
 if TYPE_CHECKING:
     from zudu_mcp.journal import Journal
+    from zudu_mcp.organizations import Credentials, Tenancy
     from zudu_mcp.sandbox import SandboxState
     from zudu_mcp.zudu.client import ZuduClient
 
 SANDBOX_BASE_URL = "http://sandbox.zudu.invalid"
+MAX_ACCOUNTS = 256  # accounts whose client and journal view one process keeps; the least recently used goes first
 
 MISSING_CREDENTIALS = (
     "Zudu credentials are not configured, so nothing was sent. Set ZUDU_API_KEY and ZUDU_API_SECRET "
@@ -34,7 +42,8 @@ def utc_now() -> datetime:
 
 class Backend:
     def __init__(
-        self, settings: Settings, *, clock: Callable[[], datetime] = utc_now, transport: Any = None, sleep: Any = None
+        self, settings: Settings, *, clock: Callable[[], datetime] = utc_now, transport: Any = None, sleep: Any = None,
+        tenancy: Tenancy | None = None,
     ):
         self.settings = settings
         self.clock = clock
@@ -43,6 +52,8 @@ class Backend:
         self._client: ZuduClient | None = None
         self._journal: Journal | None = None
         self.sandbox_state: SandboxState | None = None
+        self.tenancy = None if settings.sandbox else tenancy  # the sandbox is one shared rehearsal room
+        self._accounts: OrderedDict[str, tuple[ZuduClient, Journal]] = OrderedDict()
 
     @property
     def sandbox(self) -> bool:
@@ -52,12 +63,21 @@ class Backend:
         return self.clock()
 
     def client(self) -> ZuduClient:
+        chosen = self.tenancy.choose() if self.tenancy is not None else None
+        if chosen is not None:
+            return self._account(chosen)[0]
         if self._client is None:
             self._client = self._open()
         return self._client
 
     def journal(self) -> Journal:
         """On disk for the real API; in memory for the sandbox, whose batches vanish with the process too."""
+        chosen = self.tenancy.choose() if self.tenancy is not None else None
+        if chosen is not None:
+            return self._account(chosen)[1]
+        return self._own_journal()
+
+    def _own_journal(self) -> Journal:
         if self._journal is None:
             import hashlib
 
@@ -72,6 +92,26 @@ class Backend:
                 account = hashlib.sha256(f"{settings.base_url}|{key}".encode()).hexdigest()[:16]  # never the key itself
             self._journal = Journal(path, account=account, clock=lambda: self.now().timestamp())
         return self._journal
+
+    def _account(self, credentials: Credentials) -> tuple[ZuduClient, Journal]:
+        """This organization's client and journal view (one database connection serves every account)."""
+        import copy
+
+        from zudu_mcp.zudu.client import ZuduClient
+
+        account = credentials.account(self.settings.base_url)
+        found = self._accounts.get(account)
+        if found is not None:
+            self._accounts.move_to_end(account)
+            return found
+        client = ZuduClient(base_url=self.settings.base_url, api_key=credentials.api_key, api_secret=credentials.api_secret,
+                            timeout=self.settings.timeout_seconds, transport=self._transport, **self._client_options)
+        view = copy.copy(self._own_journal())  # same connection and lock, another partition
+        view.account = account
+        self._accounts[account] = (client, view)
+        if len(self._accounts) > MAX_ACCOUNTS:
+            self._accounts.popitem(last=False)  # not closed: a request may still be using it; its pool goes with it
+        return client, view
 
     def _open(self) -> ZuduClient:
         from zudu_mcp.zudu.client import ZuduClient  # httpx loads on first use, not at start-up
@@ -99,9 +139,13 @@ class Backend:
         )
 
     async def aclose(self) -> None:
+        for client, _ in self._accounts.values():
+            await client.aclose()
+        self._accounts.clear()
         if self._journal is not None:
             self._journal.close()
             self._journal = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+

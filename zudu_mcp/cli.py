@@ -184,13 +184,13 @@ def warn_without_credentials(settings) -> None:
 
 
 def serve_http(settings, overrides: dict, args: argparse.Namespace) -> int:
-    from zudu_mcp.http import check_exposure, serve
+    from zudu_mcp.http import check_exposure, check_team, serve
     from zudu_mcp.server import published_specs
 
     try:
         published_specs(settings)  # an unknown --tools name or an unreadable token file fails here, not in every worker
         settings.auth_token()
-        refusal = check_exposure(settings, args.host, args.insecure_no_auth)
+        refusal = check_team(settings) or check_exposure(settings, args.host, args.insecure_no_auth)
     except ValueError as exc:
         refusal = str(exc)
     if refusal:

@@ -182,7 +182,7 @@ class Settings(BaseSettings):
             "ZUDU_MCP_HTTP_BODY_TIMEOUT_SECONDS": f"{self.mcp_http_body_timeout_seconds:g}",
             "ZUDU_MCP_HTTP_IDLE_TIMEOUT_SECONDS": f"{self.mcp_http_idle_timeout_seconds:g}",
             "ZUDU_MCP_HTTP_MAX_CONNECTIONS": f"{self.mcp_http_max_connections} per worker",
-        }
+        } | self.describe_team()
 
     # The sandbox's clock: 60 plays an hour-long campaign in a minute, 600 in six seconds.
     sandbox_speed: float = Field(default=1.0, description="How many times faster sandbox time runs than the wall clock, e.g. 60 or 600.")
@@ -199,6 +199,58 @@ class Settings(BaseSettings):
                 f"ZUDU_SANDBOX_SPEED must be a number from 1 (real time) to {MAX_SANDBOX_SPEED:g}, e.g. 60 or 600, not {value!r}"
             )
         return speed
+
+    # A team server (issue 18): OAuth 2.1 resource server, each organization's own Zudu credentials, consent across workers.
+    mcp_oauth_issuer: str | None = Field(default=None, description="OAuth: the authorization server whose JWT access tokens are accepted (its issuer URL).")
+    mcp_resource_url: str | None = Field(default=None, description="OAuth: this server's public /mcp URL, the audience tokens must carry.")
+    mcp_oauth_read_scope: str = Field(default="zudu:read", description="OAuth: the scope that lets a token in (read-only tools).")
+    mcp_oauth_write_scope: str = Field(default="zudu:write", description="OAuth: the scope needed for tools that dial, change or delete.")
+    mcp_oauth_leeway_seconds: float = Field(default=30, ge=0, le=300, description="OAuth: clock skew allowed on exp/nbf.")
+    mcp_organizations_file: str | None = Field(default=None, description="JSON/TOML file: identity -> that organization's Zudu key and secret.")
+    mcp_organization_claim: str = Field(default="sub", description="The token claim that names the organization in ZUDU_MCP_ORGANIZATIONS_FILE.")
+    mcp_client_credentials: bool = Field(default=False, description="Accept X-Zudu-Api-Key / X-Zudu-Api-Secret headers from clients.")
+    mcp_request_state_key_file: str | None = Field(default=None, description="Key file sealing multi-round-trip state; shared by every worker and host.")
+
+    @field_validator("mcp_oauth_issuer", "mcp_resource_url", "mcp_organizations_file", "mcp_request_state_key_file", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("mcp_oauth_issuer", "mcp_resource_url")
+    @classmethod
+    def _https_unless_loopback(cls, value: str | None, info: Any) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        variable = "ZUDU_" + info.field_name.upper()
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback) or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"{variable} must be an https:// URL without query or fragment (http:// only on loopback), not {value!r}")
+        return value
+
+    @property
+    def oauth(self) -> bool:
+        return self.mcp_oauth_issuer is not None
+
+    def request_state_key_path(self) -> Path:
+        return Path(self.mcp_request_state_key_file).expanduser() if self.mcp_request_state_key_file else self.state_dir / "request-state.key"
+
+    def describe_team(self) -> dict[str, str]:
+        return {
+            "ZUDU_MCP_OAUTH_ISSUER": self.mcp_oauth_issuer or "not set (OAuth off; the static bearer token, if any)",
+            "ZUDU_MCP_RESOURCE_URL": self.mcp_resource_url or "not set",
+            "ZUDU_MCP_OAUTH_READ_SCOPE": self.mcp_oauth_read_scope,
+            "ZUDU_MCP_OAUTH_WRITE_SCOPE": self.mcp_oauth_write_scope,
+            "ZUDU_MCP_OAUTH_LEEWAY_SECONDS": f"{self.mcp_oauth_leeway_seconds:g}",
+            "ZUDU_MCP_ORGANIZATIONS_FILE": self.mcp_organizations_file or "not set (every request uses ZUDU_API_KEY)",
+            "ZUDU_MCP_ORGANIZATION_CLAIM": self.mcp_organization_claim,
+            "ZUDU_MCP_CLIENT_CREDENTIALS": str(self.mcp_client_credentials).lower() + (" (X-Zudu-Api-Key / X-Zudu-Api-Secret accepted)" if self.mcp_client_credentials else ""),
+            "ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(self.request_state_key_path()) + ("" if self.mcp_request_state_key_file else " (HTTP; made on first start)"),
+        }
 
 
 def checked(variable: str, check: Callable[[str], str], value: str | None) -> str | None:

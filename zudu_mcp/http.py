@@ -22,7 +22,9 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -97,13 +99,20 @@ class NoStandaloneStream:
         await self.app(scope, receive, send)
 
 
-def create_http_app(settings: Settings, *, host: str, port: int, json_response: bool = True) -> ASGIApp:
+def create_http_app(settings: Settings, *, host: str, port: int, json_response: bool = True, clock: Callable[[], float] = time.time) -> ASGIApp:
+    """The whole HTTP server; `clock` (tests) is the one access-token expiry is checked against."""
+    from mcp.server.request_state import RequestStateSecurity
     from mcp.server.transport_security import TransportSecuritySettings
 
     from zudu_mcp import __version__
+    from zudu_mcp.backend import Backend
+    from zudu_mcp.organizations import CredentialHeaders
     from zudu_mcp.server import create_server
 
-    server = create_server(settings)
+    options: dict = {"request_state_security": RequestStateSecurity(keys=request_state_keys(settings))}
+    if settings.oauth:
+        options |= oauth_options(settings, clock)
+    server = create_server(backend=Backend(settings, tenancy=tenancy_of(settings)), **options)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(request: Request) -> Response:
@@ -121,9 +130,116 @@ def create_http_app(settings: Settings, *, host: str, port: int, json_response: 
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins),
         host=host,
     )
-    app = NoStandaloneStream(app)
+    app = CredentialHeaders(NoStandaloneStream(app))
+    if settings.oauth:
+        return ProtectedResourceMetadata(app, settings)
     token = settings.auth_token()
     return BearerAuth(app, token) if token else app
+
+
+def oauth_options(settings: Settings, clock: Callable[[], float]) -> dict:
+    """The SDK's resource-server wiring: our JWT verifier, its AuthSettings, and the toolset-by-scope middleware."""
+    from mcp.server.auth.settings import AuthSettings
+
+    from zudu_mcp.auth import JwtVerifier, ScopedToolset
+    from zudu_mcp.server import published_specs, spec_name
+
+    assert settings.mcp_oauth_issuer is not None and settings.mcp_resource_url is not None
+    verifier = JwtVerifier(
+        issuer=settings.mcp_oauth_issuer, audience=settings.mcp_resource_url, read_scope=settings.mcp_oauth_read_scope,
+        write_scope=settings.mcp_oauth_write_scope, static_token=settings.auth_token(), clock=clock, leeway=settings.mcp_oauth_leeway_seconds,
+    )
+    auth = AuthSettings(
+        issuer_url=settings.mcp_oauth_issuer, resource_server_url=settings.mcp_resource_url,  # type: ignore[arg-type]
+        required_scopes=[settings.mcp_oauth_read_scope], validate_token_resource=False,  # the verifier checks the audience itself
+    )
+    write_tools = {spec_name(spec) for spec in published_specs(settings) if not spec.annotations.read_only_hint}
+    return {"token_verifier": verifier, "auth": auth, "middleware": [ScopedToolset(write_tools, settings.mcp_oauth_write_scope)]}
+
+
+class ProtectedResourceMetadata:
+    """RFC 9728 metadata at /.well-known/oauth-protected-resource and at its path-suffixed form for /mcp.
+
+    The SDK serves only the suffixed form, and lists only the scopes a token must have; this one
+    also answers at the root (what clients that do not suffix ask first) and lists the write scope.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+
+        self.app = app
+        resource = settings.mcp_resource_url
+        routes = create_protected_resource_routes(
+            resource_url=resource,  # type: ignore[arg-type]
+            authorization_servers=[settings.mcp_oauth_issuer],  # type: ignore[list-item]
+            scopes_supported=[settings.mcp_oauth_read_scope, settings.mcp_oauth_write_scope],
+            resource_name="Zudu voice campaigns (zudu-mcp)",
+        )
+        self.metadata_app = routes[0].app
+        self.paths = {"/.well-known/oauth-protected-resource", urlsplit(str(build_resource_metadata_url(resource))).path}  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") in self.paths:
+            await self.metadata_app(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def tenancy_of(settings: Settings):
+    """Per-organization credentials, when the operator configured a mapping or lets clients send their own."""
+    if settings.sandbox or not (settings.mcp_organizations_file or settings.mcp_client_credentials):
+        return None
+    from zudu_mcp.organizations import Credentials, Tenancy, load_organizations
+
+    operator = Credentials(settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()) if settings.has_credentials else None  # type: ignore[union-attr]
+    organizations = load_organizations(settings.mcp_organizations_file) if settings.mcp_organizations_file else None
+    return Tenancy(organizations=organizations, claim=settings.mcp_organization_claim, accept_headers=settings.mcp_client_credentials, operator=operator)
+
+
+def request_state_keys(settings: Settings) -> list[str]:
+    """The keys sealing multi-round-trip state (an elicitation's retry may reach another worker or host).
+
+    One key per line; the first seals, every one unseals (rotation: add the new key on top, drop the
+    old one after ten minutes). Made on first start in the state directory, which the workers of one
+    host share; hosts share it by pointing ZUDU_MCP_REQUEST_STATE_KEY_FILE at the same secret.
+    """
+    import secrets
+
+    path = settings.request_state_key_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        scratch.write_text(secrets.token_hex(32) + "\n")
+        os.chmod(scratch, 0o600)
+        try:
+            os.link(scratch, path)  # atomic: two workers starting together end up with one key
+        except FileExistsError:
+            pass
+        finally:
+            scratch.unlink(missing_ok=True)
+    where = f"ZUDU_MCP_REQUEST_STATE_KEY_FILE {path}"
+    try:
+        keys = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    except OSError as exc:
+        raise ValueError(f"{where} cannot be read ({exc.strerror})") from None
+    if not keys or any(len(key) < 32 for key in keys):
+        raise ValueError(f"{where} must hold one key per line, each at least 32 characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+    return keys
+
+
+def check_team(settings: Settings) -> str | None:
+    """What stops a team server from starting (said once by the CLI, not by every worker), or None."""
+    try:
+        if settings.oauth and not settings.mcp_resource_url:
+            return ("ZUDU_MCP_OAUTH_ISSUER is set but ZUDU_MCP_RESOURCE_URL is not: set it to this server's public URL of the endpoint, "
+                    "e.g. https://mcp.example.com/mcp (tokens must be issued for it).")
+        if settings.mcp_resource_url and not settings.oauth:
+            return "ZUDU_MCP_RESOURCE_URL is set but ZUDU_MCP_OAUTH_ISSUER is not: set the authorization server's issuer URL too."
+        tenancy_of(settings)
+        request_state_keys(settings)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def app_from_environment() -> ASGIApp:
@@ -136,7 +252,7 @@ def app_from_environment() -> ASGIApp:
 
 def check_exposure(settings: Settings, host: str, insecure_no_auth: bool) -> str | None:
     """Why the server must not start as asked, or None."""
-    if is_loopback(host) or insecure_no_auth or settings.auth_token():
+    if is_loopback(host) or insecure_no_auth or settings.auth_token() or settings.oauth:
         return None
     return (
         f"Refusing to serve on {host} without authentication: anyone who can reach it could place calls. "

@@ -134,7 +134,8 @@ def spec_name(spec: ToolSpec) -> str:
     return spec.name or spec.build.__name__.removesuffix("_tool")
 
 
-def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:
+def create_server(settings: Settings | None = None, *, backend: Backend | None = None, **transport_options: Any) -> MCPServer:
+    """`transport_options` (HTTP only): the SDK's token_verifier, auth, middleware and request_state_security."""
     backend = backend or Backend(settings or Settings())
     tools = [build_tool(spec, backend) for spec in published_specs(backend.settings)]
     server = MCPServer(
@@ -144,6 +145,7 @@ def create_server(settings: Settings | None = None, *, backend: Backend | None =
         version=__version__,
         tools=tools,
         log_level=backend.settings.log_level,  # type: ignore[arg-type]
+        **transport_options,
     )
     resources.register(server, backend)
     return server
