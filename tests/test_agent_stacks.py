@@ -38,7 +38,7 @@ STACKS = {
 }
 UPDATE_FIELDS = {"batch_call_id", "name", "schedule", "trigger_timestamp", "timezone", "status", "confirmation_token"}
 # Tools the Agents SDK cannot make strict today; it silently falls back to a non-strict tool.
-NOT_STRICT = {"preview_batch_call": "tasks[].dynamic_variables is a free-form map: strict mode cannot express it"}
+NOT_STRICT: dict[str, str] = {}  # every tool is strict since dynamic_variables is published as a list of {name, value}
 
 
 @cache
@@ -95,11 +95,6 @@ def test_the_agents_sdk_ran_the_tools_strict() -> None:
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
-@pytest.mark.xfail(strict=True, reason=(
-    "update_batch_call's plan says 'call update_batch_call(confirmation_token=...)', but a strict client also sends "
-    "the required batch_call_id and null for name/schedule/trigger_timestamp/timezone/status; the server then refuses "
-    "'update_batch_call was not run (nothing was changed): send at least one of name, schedule, trigger_timestamp, "
-    "timezone, status' instead of applying the approved plan. The model has to send the change again with the token."))
 def test_the_update_is_confirmed_with_the_token_alone_as_its_plan_says(stack: str) -> None:
     plan, confirm, *_ = steps(run(stack), "update_batch_call")
     assert confirm["arguments"]["schedule"] is None and confirm["arguments"]["confirmation_token"]
