@@ -162,3 +162,30 @@ def test_version_comes_from_the_package_metadata() -> None:
 
     done = run_cli("--version")
     assert done.returncode == 0 and done.stdout == f"zudu-mcp {version('zudu-mcp')}\n"
+
+
+def test_doctor_shows_every_setting_and_the_docs_list_each_one() -> None:
+    from pathlib import Path
+
+    from zudu_mcp.config import Settings
+
+    described = Settings().describe()
+    documented = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    for name in Settings.model_fields:
+        variable = "ZUDU_" + name.upper()
+        assert variable in described, f"zudu-mcp doctor does not show {variable}"
+        assert f"`{variable}`" in documented, f"docs/configuration.md does not list {variable}"
+
+
+def test_the_journal_command_shows_every_account_labelled(tmp_path) -> None:
+    from zudu_mcp.journal import Journal
+
+    for location, account in ((tmp_path / "journal.sqlite3", "a1b2c3"), (tmp_path / "sandbox" / "journal.sqlite3", "sandbox")):
+        journal = Journal(location, account=account)
+        entry = journal.record_intent("create", {"name": "n", "tasks": [{"to_number": "+919600011957"}]}, f"campaign of {account}")
+        journal.record_outcome(entry, "ok", batch_call_id="batch_call_1", status="scheduled")
+        journal.close()
+    done = run_cli("journal", env={"ZUDU_MCP_STATE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert "live account a1b2c3, 1 latest" in done.stdout and "sandbox (nothing real), 1 latest" in done.stdout
+    assert "campaign of a1b2c3" in done.stdout and "+919600011957" not in done.stdout

@@ -213,17 +213,23 @@ def doctor(settings) -> int:
 
 
 def print_journal(settings, limit: int) -> int:
-    from zudu_mcp.backend import Backend
-    from zudu_mcp.journal import describe_entry
+    """Every account's latest entries, labelled: the live journal(s) and the sandbox's, without needing the server's exact key."""
+    from zudu_mcp.journal import Journal, describe_entry
 
-    if settings.sandbox:
-        sys.stderr.write("The sandbox keeps its journal in memory; there is nothing to show here.\n")
-        return 1
-    entries = Backend(settings).journal().recent(limit)
     out = sys.stdout
-    out.write(f"Journal at {settings.state_dir / 'journal.sqlite3'} ({len(entries)} latest, newest first)\n")  # stdout-ok
-    for entry in entries:
-        out.write(describe_entry(entry) + "\n")  # stdout-ok
+    places = [("PostgreSQL (ZUDU_MCP_JOURNAL_URL)", settings.mcp_journal_url.get_secret_value())] if settings.mcp_journal_url else []
+    places += [(str(path), path) for path in (settings.state_dir / "journal.sqlite3", settings.state_dir / "sandbox" / "journal.sqlite3") if path.exists()]
+    if not places:
+        out.write(f"No journal yet in {settings.state_dir}: nothing has been sent.\n")  # stdout-ok
+        return 0
+    for where, location in places:
+        journal = Journal(location, account="")
+        for account, entries in journal.recent_by_account(limit).items():
+            label = "sandbox (nothing real)" if account == "sandbox" else f"live account {account}"
+            out.write(f"{where}: {label}, {len(entries)} latest, newest first\n")  # stdout-ok
+            for entry in entries:
+                out.write("  " + describe_entry(entry) + "\n")  # stdout-ok
+        journal.close()
     return 0
 
 

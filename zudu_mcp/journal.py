@@ -366,6 +366,15 @@ class Journal:
         stored = self.plan(row[0])
         return (stored, self.parts(row[0])) if stored else None
 
+    def recent_by_account(self, limit: int = 20) -> dict[str, list[Entry]]:
+        """The latest entries of every account this database holds (the journal command shows them all)."""
+        accounts = [row[0] for row in self._run("SELECT DISTINCT account FROM requests").fetchall()]
+        found = {}
+        for account in sorted(accounts):
+            rows = self._run(f"SELECT {COLUMNS} FROM requests WHERE account = ? ORDER BY id DESC LIMIT ?", (account, limit)).fetchall()
+            found[account] = [self._entry(row) for row in rows]
+        return found
+
     def recent(self, limit: int = 20) -> list[Entry]:
         rows = self._run(f"SELECT {COLUMNS} FROM requests WHERE account = ? ORDER BY id DESC LIMIT ?", (self.account, limit)).fetchall()
         return [self._entry(row) for row in rows]
