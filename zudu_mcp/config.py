@@ -200,6 +200,9 @@ class Settings(BaseSettings):
             )
         return speed
 
+    # The operator's do-not-call file (one number per line), applied by every plan with the journal's list.
+    mcp_do_not_call_file: str | None = Field(default=None, description="A file of numbers never to call, one per line (# comments).")
+
 
 def checked(variable: str, check: Callable[[str], str], value: str | None) -> str | None:
     """Runs a domain check on a setting, naming the variable in its message."""
