@@ -13,14 +13,14 @@ from pydantic import ValidationError
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
-from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, resources, scheduling
+from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, outcomes, resources, scheduling
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.tools.batch_calls import CONTROL_FIELDS, CREATE_UNATTENDED
 from zudu_mcp.tools.results import error, explain_validation_error
 from zudu_mcp.tools.schema import publishable
 from zudu_mcp.zudu.errors import ZuduError
 
-TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle.TOOLS, *discovery.TOOLS]
+TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle.TOOLS, *outcomes.TOOLS, *discovery.TOOLS]
 
 INSTRUCTIONS = """\
 This server runs outbound voice campaigns on Zudu: an AI voice agent phones a list of people.
@@ -123,7 +123,10 @@ def spec_name(spec: ToolSpec) -> str:
 
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None) -> MCPServer:
     backend = backend or Backend(settings or Settings())
+    from mcp.server.subscriptions import InMemorySubscriptionBus
+
     tools = [build_tool(spec, backend) for spec in published_specs(backend.settings)]
+    bus = resources.watcher(backend).bus = InMemorySubscriptionBus()  # completion notices reach listen streams through it
     server = MCPServer(
         name="zudu",
         title="Zudu voice campaigns",
@@ -131,6 +134,7 @@ def create_server(settings: Settings | None = None, *, backend: Backend | None =
         version=__version__,
         tools=tools,
         log_level=backend.settings.log_level,  # type: ignore[arg-type]
+        subscriptions=bus,
     )
     resources.register(server, backend)
     return server
