@@ -212,9 +212,9 @@ def wait_for_batch_tool(backend: Backend):
         if done and waited == 0:
             text = f"{title} is already {shown}."
         elif done:
-            text = f"{title} is {shown} (after waiting about {round(waited)} s)."
+            text = f"{title} is {shown} (after waiting about {waited:.3g} s)."
         elif statuses != before:
-            text = f"{title} changed from {', '.join(sorted({s or 'unknown' for s in before}))} to {shown} (after about {round(waited)} s)."
+            text = f"{title} changed from {', '.join(sorted({s or 'unknown' for s in before}))} to {shown} (after about {waited:.3g} s)."
         else:
             text = (f"Still {shown} after waiting {timeout_seconds} s, the time limit of this wait: {progress_text(batches)}. "
                     f"Call wait_for_batch again, or subscribe to {BATCH_URI.format(batch_call_id=batch_call_id)}.")
