@@ -102,7 +102,7 @@ def call_again_tool(backend: Backend):
         if plan.state != "open":
             return delivered_already(backend, plan)
         result = consent_result(backend, plan, ctx)
-        head = f"Follow-up of {quote(earlier)}: the {len(chosen)} recipients in {wanted}, with their variables where Zudu returned them.\n"
+        head = f"Follow-up of {quote(earlier)}: the {len(chosen)} recipient{'s' if len(chosen) != 1 else ''} in {wanted}, with their variables where Zudu returned them.\n"
         result.content[0].text = (head + result.content[0].text) if not backend.sandbox else result.content[0].text.replace("\n", "\n" + head, 1)
         result.structured_content["message"] = result.content[0].text
         result.structured_content["follow_up_of"] = [b.batch_call_id for b in found.batches]
