@@ -153,7 +153,7 @@ async def test_a_session_over_http_with_the_token(server: str, mode: str) -> Non
         tools = await client.list_tools()
         checked = await client.call_tool("resolve_schedule", {"text": "tomorrow at 10am", "timezone": "Asia/Kolkata"})
         created = await client.call_tool("create_batch_call", SEED_REQUEST | {"trigger_timestamp": None, "schedule": "tomorrow at 10am"})
-    assert len(tools.tools) == 12
+    assert len(tools.tools) == 16
     assert not checked.is_error and "10:00 IST" in text_of(checked)
     assert not created.is_error and "SANDBOX" in text_of(created), text_of(created)
 
