@@ -170,7 +170,8 @@ async def test_read_only_and_allowlisted_toolsets() -> None:
     with running("--read-only") as (_, url):
         async with Client(url + "/mcp") as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
-    assert names == {"resolve_schedule", "preview_batch_call", "get_batch_call", "list_batch_calls", "list_batch_call_tasks", "list_agents", "list_phone_numbers"}
+    assert names == {"resolve_schedule", "preview_batch_call", "get_batch_call", "list_batch_calls", "list_batch_call_tasks", "list_agents", "list_phone_numbers",
+                     "batch_report", "call_again", "wait_for_batch"}
     from zudu_mcp.config import Settings
     from zudu_mcp.server import create_server
 

@@ -21,31 +21,32 @@ from zudu_mcp.suppression import MAX_NUMBERS, for_backend, read_numbers
 from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.tools.batch_calls import consent_result, delivered_already, obtain_plan
 from zudu_mcp.tools.confirmation import next_call
-from zudu_mcp.tools.life_cycle import BatchIdArgument, targets
+from zudu_mcp.tools.life_cycle import targets
 from zudu_mcp.tools.resources import BATCH_URI, watcher
 from zudu_mcp.untrusted import quote
-from zudu_mcp.zudu.models import MAX_NAME_LENGTH, TimeZoneName
+from zudu_mcp.zudu.models import MAX_NAME_LENGTH, BatchCallId
 
 Group = Literal["answered", "voicemail", "no_answer", "busy", "failed", "pending"]
+Listed = Literal["all", "answered", "voicemail", "no_answer", "busy", "failed", "pending"]
 REMOVE = "do_not_call_remove"
 MAX_WAIT_SECONDS = 120
 POLL_SECONDS, SANDBOX_POLL_SECONDS = 2.0, 0.25
 DONE = ("completed", "failed")
+BatchIdArgument = Annotated[BatchCallId, Field(description="batch_call_...")]
 
 
 def batch_report_tool(backend: Backend):
     async def batch_report(
         batch_call_id: BatchIdArgument,
-        group: Annotated[Group | None, Field(description="List everyone in this outcome, paged.")] = None,
-        page: Annotated[int, Field(ge=0, le=40, description="Page of that group, from 0.")] = 0,
-        detail_call_ids: Annotated[list[Annotated[str, Field(max_length=100)]] | None,
-                                   Field(max_length=5, description="Up to 5 call_ids whose transcripts to show.")] = None,
+        group: Annotated[Listed, Field(description="Who to list")] = "all",
+        page: Annotated[int, Field(description="From 0")] = 0,
+        detail_call_ids: Annotated[list[str], Field(max_length=5, description="Transcripts")] = [],  # noqa: B006 (never mutated)
     ) -> CallToolResult:
         found = await targets(backend, batch_call_id)
         await watcher(backend).observed(found.batches)
         name = found.campaign.doc.get("name") if found.campaign else None
         report = await campaign_report(backend.client(), found.batches, name)
-        lines, structured = describe(report, backend.now(), group=group, page=page)
+        lines, structured = describe(report, backend.now(), group=None if group == "all" else group, page=max(0, min(page, 40)))
         if detail_call_ids:
             said, facts = describe_detail(report, detail_call_ids)
             lines += said
@@ -65,12 +66,9 @@ def call_again_tool(backend: Backend):
     async def call_again(
         ctx: Context,
         batch_call_id: BatchIdArgument,
-        outcomes: Annotated[list[Group], Field(min_length=1, max_length=6, description="Whom to call again, e.g. ['no_answer', 'busy'].")],
-        schedule: Annotated[str | None, Field(max_length=500, description="When, as the person said it, or ISO 8601.")] = None,
-        trigger_timestamp: Annotated[int | None, Field(description="When, as Unix ms (instead of schedule).")] = None,
-        send_now: Annotated[bool | None, Field(description="true: dial once confirmed.")] = None,
-        timezone: Annotated[TimeZoneName | None, Field(description="IANA zone; default: the earlier batch's.")] = None,
-        name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH, description="Default: '<earlier name> (call again)'.")] = None,
+        outcomes: Annotated[list[Group], Field(min_length=1, description="Whom to call")],
+        schedule: Annotated[str, Field(max_length=500, description="As said, or ISO")] = "",
+        send_now: Annotated[bool, Field(description="Dial at once")] = False,
     ) -> CallToolResult:
         found = await targets(backend, batch_call_id)
         first = found.batches[0]
@@ -83,12 +81,12 @@ def call_again_tool(backend: Backend):
                                  "batch_report shows who is in each group.", sandbox=backend.sandbox, code="no_recipients")
         settings = found.campaign.doc.get("settings", {}) if found.campaign else {}
         arguments: dict[str, Any] = {
-            "name": name or f"{earlier[: MAX_NAME_LENGTH - 13]} (call again)",
+            "name": f"{earlier[: MAX_NAME_LENGTH - 13]} (call again)",  # update_batch_call renames it
             "agent_id": first.agent_id or settings.get("agent_id"),
             "from_number": first.from_number or settings.get("from_number"),
             "tasks": [{"to_number": o.to_number, "dynamic_variables": o.variables or None} for o in chosen],
-            "timezone": timezone or first.timezone or settings.get("timezone"),
-            "schedule": schedule, "trigger_timestamp": trigger_timestamp, "send_now": send_now,
+            "timezone": first.timezone or settings.get("timezone"),
+            "schedule": schedule or None, "send_now": send_now or None,
             **{key: settings.get(key) for key in ("quiet_hours", "retry_config", "retry_rules")},
         }
         try:
@@ -113,9 +111,9 @@ def call_again_tool(backend: Backend):
 
 def do_not_call_tool(backend: Backend):
     async def do_not_call(
-        action: Annotated[Literal["add", "remove", "check"], Field(description="add (at once), remove (needs confirmation), check.")],
-        numbers: Annotated[list[Annotated[str, Field(max_length=64)]] | None, Field(max_length=MAX_NUMBERS, description="Phone numbers, E.164.")] = None,
-        confirmation_token: Annotated[str | None, Field(max_length=200, description="remove: the token it returned, after the person agreed.")] = None,
+        action: Annotated[Literal["add", "remove", "check"], Field(description="What to do")],
+        numbers: Annotated[list[str], Field(max_length=MAX_NUMBERS, description="E.164")] = [],  # noqa: B006 (never mutated)
+        confirmation_token: Annotated[str, Field(max_length=200, description="For remove")] = "",
     ) -> CallToolResult:
         listing = await db(for_backend, backend)
         if action == "remove" and confirmation_token:
@@ -187,7 +185,7 @@ def wait_for_batch_tool(backend: Backend):
     async def wait_for_batch(
         ctx: Context,
         batch_call_id: BatchIdArgument,
-        timeout_seconds: Annotated[int, Field(ge=1, le=MAX_WAIT_SECONDS, description=f"At most this long, 1 to {MAX_WAIT_SECONDS}.")] = 60,
+        timeout_seconds: Annotated[int, Field(ge=1, le=MAX_WAIT_SECONDS, description="Max wait")] = 60,
     ) -> CallToolResult:
         client, watching = backend.client(), watcher(backend)
         found = await targets(backend, batch_call_id)
@@ -235,12 +233,12 @@ def progress_text(batches: list[Any]) -> str:
 
 
 TOOLS = [
-    ToolSpec(batch_report_tool, "How a campaign went: reach rate, voicemail, no answer, busy, failures by reason, talk time, who is in each group (paged), transcripts of chosen calls.",
-             annotations("Campaign results", read_only=True, destructive=False, idempotent=True), name="batch_report"),
-    ToolSpec(call_again_tool, "Plan a new campaign for an earlier batch's recipients with the chosen outcomes (e.g. no_answer, busy), keeping their variables. Returns a plan to confirm with create_batch_call.",
-             annotations("Plan calling people again (nothing is sent)", read_only=True, destructive=False, idempotent=True), name="call_again"),
-    ToolSpec(do_not_call_tool, "The do-not-call list every campaign skips: add numbers (at once), check them, or remove them (asks for confirmation first).",
-             annotations("Do-not-call list", read_only=False, destructive=False, idempotent=True, open_world=False), name="do_not_call"),
-    ToolSpec(wait_for_batch_tool, "Wait (at most 120 s) until a batch changes status or completes, with progress; says so when the time limit passes first.",
-             annotations("Wait for a batch call", read_only=True, destructive=False, idempotent=True), name="wait_for_batch"),
+    ToolSpec(batch_report_tool, "A campaign's results: reach rate, outcomes, talk time, who, transcripts.",
+             annotations("", read_only=True, destructive=False, idempotent=True), name="batch_report"),
+    ToolSpec(call_again_tool, "Plan calling a batch's recipients again, by outcome.",
+             annotations("", read_only=True, destructive=False, idempotent=True), name="call_again"),
+    ToolSpec(do_not_call_tool, "Do-not-call list (every plan skips it): add, check, remove (needs a yes).",
+             annotations("", read_only=False, destructive=False, idempotent=True, open_world=False), name="do_not_call"),
+    ToolSpec(wait_for_batch_tool, "Wait (≤120 s) for a batch to change status or finish.",
+             annotations("", read_only=True, destructive=False, idempotent=True), name="wait_for_batch"),
 ]
