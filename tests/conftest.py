@@ -182,8 +182,15 @@ def mode(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def every_tool() -> str:
+    """An allowlist naming every tool, including those published only on request."""
+    from zudu_mcp.server import TOOL_SPECS, spec_name
+
+    return ",".join(spec_name(spec) for spec in TOOL_SPECS)
+
+
 def live_server(double: ZuduDouble, *, now: datetime = SEED_NOW, timeout: float = 5.0):
-    settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=double.url, timeout_seconds=timeout)
+    settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=double.url, timeout_seconds=timeout, mcp_tools=every_tool())
     return create_server(backend=Backend(settings, clock=lambda: now))
 
 
@@ -260,3 +267,21 @@ def secrets_never_leak(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.Mon
         assert not any(secret in text for text in seen), "a tool result holds a secret"
         assert secret not in logged, "a log line holds a secret"
         assert secret.encode() not in stored, "the journal holds a secret"
+
+
+def serve_results(double: ZuduDouble, batch: dict[str, Any], tasks: list[dict[str, Any]], calls: dict[str, dict[str, Any]]) -> None:
+    """The double also answers a finished batch's tasks and its calls (GET /api/calls/{id}); unknown calls are 404."""
+    double.batches.append(batch)
+    before = double.default
+
+    def behave(request: Recorded) -> Reply:
+        if request.method == "GET" and request.path == f"/batch-call/{batch['batch_call_id']}/tasks":
+            return Reply(200, {"status": "success", "data": {"tasks": tasks, "pagination": {"page": 0, "has_next_page": False}}})
+        if request.method == "GET" and request.path.startswith("/api/calls/"):
+            call = calls.get(request.path.rsplit("/", 1)[1])
+            if call is None:
+                return Reply(404, {"status": "error", "message": "Not found", "error": "Call does not exist"})
+            return Reply(200, {"status": "success", "data": call})
+        return before(request)
+
+    double.default = behave

@@ -28,7 +28,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import text_of
+from zudu_mcp.config import Settings
 from zudu_mcp.demo import SEED_REQUEST
+from zudu_mcp.server import published_specs
 
 TOKEN = "team-token-0123456789abcdef"
 LISTENING = "zudu-mcp: listening on "
@@ -153,7 +155,7 @@ async def test_a_session_over_http_with_the_token(server: str, mode: str) -> Non
         tools = await client.list_tools()
         checked = await client.call_tool("resolve_schedule", {"text": "tomorrow at 10am", "timezone": "Asia/Kolkata"})
         created = await client.call_tool("create_batch_call", SEED_REQUEST | {"trigger_timestamp": None, "schedule": "tomorrow at 10am"})
-    assert len(tools.tools) == 12
+    assert len(tools.tools) == len(published_specs(Settings()))
     assert not checked.is_error and "10:00 IST" in text_of(checked)
     assert not created.is_error and "SANDBOX" in text_of(created), text_of(created)
 
@@ -170,7 +172,8 @@ async def test_read_only_and_allowlisted_toolsets() -> None:
     with running("--read-only") as (_, url):
         async with Client(url + "/mcp") as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
-    assert names == {"resolve_schedule", "preview_batch_call", "get_batch_call", "list_batch_calls", "list_batch_call_tasks", "list_agents", "list_phone_numbers"}
+    assert names == {"resolve_schedule", "preview_batch_call", "get_batch_call", "list_batch_calls", "list_agents", "list_phone_numbers",
+                     "batch_report", "call_again"}
     from zudu_mcp.config import Settings
     from zudu_mcp.server import create_server
 

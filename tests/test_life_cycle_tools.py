@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from mcp import Client
 
-from tests.conftest import ManualClock, ZuduDouble, live_server, text_of
+from tests.conftest import ManualClock, ZuduDouble, every_tool, live_server, text_of
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
 from zudu_mcp.demo import SEED_REQUEST
@@ -26,7 +26,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def sandbox(clock: ManualClock):
-    return create_server(backend=Backend(Settings(sandbox=True), clock=clock))
+    return create_server(backend=Backend(Settings(sandbox=True, mcp_tools=every_tool()), clock=clock))
 
 
 def batch_arguments(recipients: int = 40, **changes) -> dict:
@@ -52,7 +52,7 @@ async def test_progress_report_follows_the_sandbox_clock(sandbox, clock: ManualC
     async with Client(sandbox, mode=mode) as client:
         batch_id = await create(client)
         before = await call(client, "get_batch_call", batch_call_id=batch_id)
-        assert "scheduled" in text_of(before) and "hold_batch_call" in text_of(before)
+        assert "scheduled" in text_of(before) and "status 'draft' holds it back" in text_of(before)
         assert "Starts: Sun 29 Nov 2026, 10:00 IST" in text_of(before)
         clock.advance(days=1, minutes=-15, seconds=11)  # 10:00:11 tomorrow: 6 calls dialed, none finished
         during = await call(client, "get_batch_call", batch_call_id=batch_id)
@@ -138,7 +138,7 @@ async def test_delete_draft_or_completed_only(sandbox, mode: str) -> None:
         await call(client, "hold_batch_call", batch_call_id=scheduled)
         deleted = await call(client, "delete_batch_call", batch_call_id=scheduled)
         gone = await call(client, "get_batch_call", batch_call_id=scheduled)
-    assert refused.is_error and "only draft or completed" in text_of(refused) and "hold_batch_call first" in text_of(refused)
+    assert refused.is_error and "only draft or completed" in text_of(refused) and "hold it first with update_batch_call status 'draft'" in text_of(refused)
     assert not deleted.is_error and "permanently" in text_of(deleted)
     assert gone.is_error and "HTTP 404" in text_of(gone)
 

@@ -66,7 +66,7 @@ def test_inspector_lists_tools_over_stdio_with_no_portability_errors(era: str) -
     done = inspector(*SERVER, "--protocol-era", era, "--method", "tools/list", "--strict")
     assert done.returncode == 0, done.stderr
     names = {tool["name"] for tool in json.loads(done.stdout)["result"]["tools"]}
-    assert {"resolve_schedule", "preview_batch_call", "create_batch_call", "get_batch_call"} <= names and len(names) == 12
+    assert {"resolve_schedule", "preview_batch_call", "create_batch_call", "get_batch_call"} <= names and len(names) == 16
 
 
 @pytest.mark.parametrize("era", ["legacy", "modern"])
@@ -103,12 +103,12 @@ def framework(name: str, script: str, *args: str) -> dict:
 
 def test_langchain_converts_every_tool() -> None:
     converted = framework("langchain", "langchain_convert.py")
-    assert len(converted["tools"]) == 12
+    assert len(converted["tools"]) == 16
     assert all(schema.get("type") == "object" for schema in converted["schemas"].values())
     assert "Sun" in converted["answer"] or "IST" in converted["answer"]
 
 
 def test_pydantic_ai_agent_drives_resolve_preview_create() -> None:
     outcome = framework("pydantic-ai", "pydantic_ai_agent.py", json.dumps(SEED_REQUEST))
-    assert len(outcome["tools"]) == 12
+    assert len(outcome["tools"]) == 16
     assert "batch_call_" in outcome["output"] and "'status': 'scheduled'" in outcome["output"]

@@ -60,7 +60,20 @@ class Backend:
         return self.settings.sandbox
 
     def now(self) -> datetime:
+        """The injected clock (tests), else in sandbox mode the sandbox's own (accelerated) time, so plans,
+        summaries and the emulator agree at ZUDU_SANDBOX_SPEED; else the wall clock."""
+        if self.settings.sandbox and self.clock is utc_now and self._transport is None:
+            if self.sandbox_state is None:
+                self.client()
+            if self.sandbox_state is not None:
+                return datetime.fromtimestamp(self.sandbox_state.now_ms() / 1000, tz=UTC)
         return self.clock()
+
+    async def sleep(self, seconds: float) -> None:
+        """Waiting that does not read the clock (tests inject a fast sleep that moves their clock)."""
+        import anyio
+
+        await self._client_options.get("sleep", anyio.sleep)(seconds)
 
     def client(self) -> ZuduClient:
         chosen = self.tenancy.choose() if self.tenancy is not None else None
@@ -148,4 +161,6 @@ class Backend:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
+        if self.sandbox_state is not None:
+            self.sandbox_state.close()
+            self.sandbox_state = None

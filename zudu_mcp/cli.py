@@ -234,15 +234,23 @@ def print_journal(settings, limit: int) -> int:
 
 
 def run_sandbox(host: str, port: int) -> int:
+    """The persistent sandbox of the state directory, on a port: the same batches and clock as `--sandbox` servers."""
     import uvicorn
 
-    from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app
+    from zudu_mcp.config import Settings
+    from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET, create_app, open_sandbox, sandbox_path
 
+    settings = Settings()
+    state = open_sandbox(settings.state_dir, speed=settings.sandbox_speed)
     sys.stderr.write(
-        f"Zudu sandbox on http://{host}:{port} (in memory; no real calls). Point a client at it with\n"
+        f"Zudu sandbox on http://{host}:{port} (state in {sandbox_path(settings.state_dir)}, {settings.sandbox_speed:g}x time; "
+        f"no real calls). Point a client at it with\n"
         f"  ZUDU_BASE_URL=http://{host}:{port} ZUDU_API_KEY={SANDBOX_API_KEY} ZUDU_API_SECRET={SANDBOX_API_SECRET}\n"
     )
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
+    finally:
+        state.close()
     return 0
 
 

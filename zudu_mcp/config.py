@@ -179,6 +179,7 @@ class Settings(BaseSettings):
             "ZUDU_MCP_ALLOWED_HOSTS": self.mcp_allowed_hosts or "not set (loopback and the listening address)",
             "ZUDU_MCP_ALLOWED_ORIGINS": self.mcp_allowed_origins or "not set (loopback)",
             "ZUDU_MCP_MAX_REQUEST_MB": str(self.mcp_max_request_mb),
+            "ZUDU_MCP_DO_NOT_CALL_FILE": self.mcp_do_not_call_file or "not set (the do-not-call list lives in the journal)",
             "ZUDU_MCP_STATE_DIR": str(self.state_dir) + (" (sandbox files in its sandbox/ folder)" if self.sandbox else ""),
             "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
             "journal in effect": "PostgreSQL (ZUDU_MCP_JOURNAL_URL)" if self.mcp_journal_url and not self.sandbox else
@@ -257,6 +258,8 @@ class Settings(BaseSettings):
             "ZUDU_MCP_CLIENT_CREDENTIALS": str(self.mcp_client_credentials).lower() + (" (X-Zudu-Api-Key / X-Zudu-Api-Secret accepted)" if self.mcp_client_credentials else ""),
             "ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(self.request_state_key_path()) + ("" if self.mcp_request_state_key_file else " (HTTP; made on first start)"),
         }
+    # The operator's do-not-call file (one number per line), applied by every plan with the journal's list.
+    mcp_do_not_call_file: str | None = Field(default=None, description="A file of numbers never to call, one per line (# comments).")
 
 
 def checked(variable: str, check: Callable[[str], str], value: str | None) -> str | None:

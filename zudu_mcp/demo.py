@@ -59,6 +59,9 @@ SEED_REQUEST: dict[str, Any] = {
 }
 
 
+DEMO_SPEED = 3600.0
+
+
 def seed_request_for_tomorrow(now: datetime) -> dict[str, Any]:
     """The seed's own time (20 Feb 2026) has passed, so the demo schedules tomorrow 10:00 in its zone."""
     request = copy.deepcopy(SEED_REQUEST)
@@ -86,7 +89,10 @@ async def run_demo(out: TextIO) -> int:
     import tempfile
 
     state = tempfile.mkdtemp(prefix="zudu-demo-")  # a fresh sandbox each run: the demo never reuses an earlier session
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_STATE_DIR": state}
+    # Sandbox time runs DEMO_SPEED times faster, so the campaign plays out in seconds once it runs (even when quiet
+    # hours hold it until morning); a token then lives a sandbox day (24 s), time enough for two calls.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {
+        "ZUDU_MCP_STATE_DIR": state, "ZUDU_SANDBOX_SPEED": str(DEMO_SPEED), "ZUDU_MCP_CONFIRM_TTL_SECONDS": "86400"}
     server = StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", "--sandbox"], env=env)
     show("Starting `zudu-mcp --sandbox` as a stdio subprocess and connecting with the MCP SDK client...")
     async with Client(server, read_timeout_seconds=60) as client:
@@ -119,6 +125,35 @@ async def run_demo(out: TextIO) -> int:
         batch_call_id = result.structured_content["batch_call"]["batch_call_id"]
         show("\nLater the person asks how it is going (get_batch_call):")
         show_result(show, await client.call_tool("get_batch_call", {"batch_call_id": batch_call_id}))
-        show("\nAnd who is on the list (list_batch_call_tasks):")
-        show_result(show, await client.call_tool("list_batch_call_tasks", {"batch_call_id": batch_call_id, "limit": 5}))
-        return 1 if result.is_error else 0
+        show("\nThe person wants it to run now instead (execute_batch_call, a plan confirmed like any other):")
+        planned = await client.call_tool("execute_batch_call", {"batch_call_id": batch_call_id})
+        show_result(show, planned)
+        if planned.is_error:
+            return 1
+        token = planned.structured_content.get("confirmation_token")
+        if token:
+            ran = await client.call_tool("execute_batch_call", {"batch_call_id": batch_call_id, "confirmation_token": token})
+            show_result(show, ran)
+            if ran.is_error:
+                return 1
+
+        show(f"\n\"Tell me when it's done\" (get_batch_call with wait_seconds; sandbox time runs {DEMO_SPEED:g}x faster here):")
+        for _ in range(6):  # a bounded wait returns on each status change
+            waited = await client.call_tool("get_batch_call", {"batch_call_id": batch_call_id, "wait_seconds": 30})
+            show_result(show, waited)
+            if waited.is_error or waited.structured_content.get("completed"):
+                break
+        if not waited.structured_content.get("completed"):
+            return 1
+
+        show("\nHow did it go? (batch_report):")
+        report = await client.call_tool("batch_report", {"batch_call_id": batch_call_id})
+        show_result(show, report)
+        if report.is_error:
+            return 1
+
+        show("\nCall again the people who did not pick up, tomorrow at 11am (call_again; a new plan to confirm):")
+        again = await client.call_tool("call_again", {"batch_call_id": batch_call_id, "schedule": "tomorrow at 11am",
+                                                      "outcomes": ["no_answer", "busy", "voicemail", "failed"]})
+        show_result(show, again)
+        return 0

@@ -71,6 +71,12 @@ CREATE TABLE IF NOT EXISTS plan_parts (
     PRIMARY KEY (handle, idx)
 );
 CREATE INDEX IF NOT EXISTS parts_by_batch ON plan_parts (batch_call_id);
+CREATE TABLE IF NOT EXISTS do_not_call (
+    account TEXT NOT NULL,
+    number_hash TEXT NOT NULL,       -- HMAC-SHA256 of the E.164 number with the state directory's key: never the number
+    added_at {real} NOT NULL,
+    PRIMARY KEY (account, number_hash)
+);
 """
 PART_COLUMNS = "idx, name, count, body_hash, outcome, batch_call_id, batch, attempted_at, owner, lease_until, reconciling_until, error"
 COLUMNS = "id, kind, payload_hash, target, redacted, created_at, outcome, batch_call_id, status, error, owner, lease_until"
@@ -374,6 +380,25 @@ class Journal:
             rows = self._run(f"SELECT {COLUMNS} FROM requests WHERE account = ? ORDER BY id DESC LIMIT ?", (account, limit)).fetchall()
             found[account] = [self._entry(row) for row in rows]
         return found
+    # ---- the do-not-call list: keyed hashes only (zudu_mcp.suppression) -------------------------
+
+    def add_do_not_call(self, hashes: list[str]) -> int:
+        """How many were new."""
+        added = 0
+        for number_hash in hashes:
+            cursor = self._run("INSERT INTO do_not_call (account, number_hash, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                               (self.account, number_hash, self.clock()))
+            added += max(cursor.rowcount, 0)
+        return added
+
+    def remove_do_not_call(self, hashes: list[str]) -> int:
+        removed = 0
+        for number_hash in hashes:
+            removed += self._run("DELETE FROM do_not_call WHERE account = ? AND number_hash = ?", (self.account, number_hash)).rowcount
+        return removed
+
+    def do_not_call_hashes(self) -> set[str]:
+        return {row[0] for row in self._run("SELECT number_hash FROM do_not_call WHERE account = ?", (self.account,)).fetchall()}
 
     def recent(self, limit: int = 20) -> list[Entry]:
         rows = self._run(f"SELECT {COLUMNS} FROM requests WHERE account = ? ORDER BY id DESC LIMIT ?", (self.account, limit)).fetchall()

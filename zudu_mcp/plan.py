@@ -163,6 +163,7 @@ class Context:
     account: str
     settings: Settings
     read_rows: Callable[[str, Any, str | None], tuple[Iterator[Any], str]]  # (kind, value, phone_column) -> rows, source
+    suppressed: Callable[[str], bool] | None = None  # the do-not-call list (zudu_mcp.suppression): True drops the number
 
 
 def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note: Finding | None, context: Context,
@@ -192,8 +193,15 @@ def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note:
     rows, source = context.read_rows(given[0], value, campaign.phone_column)
     report = RecipientReport()
     recipients = normalise(rows, from_number=from_number, default_region=region, other_region=zone_region, report=report)
+    skipped = [0]
+    if context.suppressed is not None:
+        recipients = without_suppressed(recipients, context.suppressed, report, skipped)
     settings_body = wire_settings(campaign, agent, from_number, timing)
     parts = store_parts(recipients, store_part)
+    if skipped[0]:
+        findings.append(Finding("do_not_call", f"{skipped[0]} skipped: on the do-not-call list", warning=True))
+        if not report.kept:
+            raise Refusal(f"every recipient ({skipped[0]}) is on the do-not-call list: nobody would be called.", "no_recipients")
     if not report.kept:
         raise Refusal("no usable recipient in the list. " + " ".join(f.text for f in recipient_findings(report, source, region, region_source)), "no_recipients")
     if region_source != "given" and zone_region and region and zone_region != region and report.read_with_region:
@@ -225,6 +233,7 @@ def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note:
         "agent": {"agent_id": agent.agent_id, "name": agent.name},
         "from_number": from_number,
         "problems": {"refused": report.refused, "duplicates": report.duplicates, "by_reason": dict(report.reasons)},
+        "do_not_call": skipped[0],
         "zones": dict(report.zones),
         "quiet_hours": campaign.quiet_hours.to_wire() if campaign.quiet_hours else None,
         "digest": digest([part.body_hash for part in parts]),
@@ -319,6 +328,24 @@ def store_parts(tasks: Iterator[dict[str, Any]], store_part: Callable[[Part], No
     if chunk:
         flush()
     return parts
+
+
+def without_suppressed(tasks: Iterator[dict[str, Any]], suppressed: Callable[[str], bool], report: RecipientReport,
+                       skipped: list[int]) -> Iterator[dict[str, Any]]:
+    """Drops numbers on the do-not-call list as they stream; they no longer count as kept (nor in their zone)."""
+    from zudu_mcp.recipients.phones import zone_of
+
+    for task in tasks:
+        if suppressed(task["to_number"]):
+            skipped[0] += 1
+            report.kept -= 1
+            zone = zone_of(task["to_number"])
+            if zone and report.zones.get(zone):
+                report.zones[zone] -= 1
+                if not report.zones[zone]:
+                    del report.zones[zone]
+            continue
+        yield task
 
 
 def part_names(name: str, count: int) -> list[str]:

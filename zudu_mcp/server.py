@@ -13,14 +13,14 @@ from pydantic import ValidationError
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
-from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, resources, scheduling
+from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, outcomes, resources, scheduling
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.tools.batch_calls import CONTROL_FIELDS, CREATE_UNATTENDED
 from zudu_mcp.tools.results import error, explain_validation_error
 from zudu_mcp.tools.schema import publishable
 from zudu_mcp.zudu.errors import ZuduError
 
-TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle.TOOLS, *discovery.TOOLS]
+TOOL_SPECS: list[ToolSpec] = [*scheduling.TOOLS, *batch_calls.TOOLS, *life_cycle.TOOLS, *outcomes.TOOLS, *discovery.TOOLS]
 
 INSTRUCTIONS = """\
 Outbound voice campaigns on Zudu: an AI voice agent phones a list of people. Calls are real and
@@ -39,7 +39,12 @@ is safe. Sandbox results say SANDBOX: nothing reaches real phones."""
 
 # What every tool returns as structured content: `message` is the whole text a person reads (so a
 # framework that passes only structured content loses nothing), `ok` false on errors, then the facts.
-OUTPUT_SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}}}
+OUTPUT_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}}
+
+
+# Published only when asked for by name: batch_report gives the tasks' counts, failure groups and
+# pages of people; update_batch_call(status='draft') holds a campaign back exactly as hold_batch_call does.
+ON_REQUEST = ("list_batch_call_tasks", "hold_batch_call")
 
 
 class CheckedTool(Tool):
@@ -82,6 +87,8 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
         tool = model_tool(spec, reporting_zudu_errors, arg_model, consent)
     tool.parameters = publishable(tool.parameters)
     tool.fn_metadata.output_schema = OUTPUT_SCHEMA  # advertised; every result is built by tools.results.reply
+    if tool.annotations is not None:  # the four hints stay explicit; a title costs every conversation tokens for a UI label
+        tool.annotations = tool.annotations.model_copy(update={"title": None})
     if spec.name == "create_batch_call":
         unattended = backend.settings.mcp_confirm == "off"
         if not unattended:  # the plan holds the campaign: only the token and two switches are published
@@ -119,6 +126,8 @@ def published_specs(settings: Settings) -> list[ToolSpec]:
     """Toolsets: an allowlist and a read-only switch shrink what an assistant sees and can do."""
     specs = TOOL_SPECS
     wanted = settings.tool_allowlist
+    if not wanted:  # tools another one supersedes are published only when asked for by name
+        specs = [spec for spec in specs if spec_name(spec) not in ON_REQUEST]
     if wanted:
         known = {spec_name(spec) for spec in specs}
         unknown = [name for name in wanted if name not in known]
@@ -137,7 +146,10 @@ def spec_name(spec: ToolSpec) -> str:
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None, **transport_options: Any) -> MCPServer:
     """`transport_options` (HTTP only): the SDK's token_verifier, auth, middleware and request_state_security."""
     backend = backend or Backend(settings or Settings())
+    from mcp.server.subscriptions import InMemorySubscriptionBus
+
     tools = [build_tool(spec, backend) for spec in published_specs(backend.settings)]
+    bus = resources.watcher(backend).bus = InMemorySubscriptionBus()  # completion notices reach listen streams through it
     server = MCPServer(
         name="zudu",
         title="Zudu voice campaigns",
@@ -146,6 +158,7 @@ def create_server(settings: Settings | None = None, *, backend: Backend | None =
         tools=tools,
         log_level=backend.settings.log_level,  # type: ignore[arg-type]
         **transport_options,
+        subscriptions=bus,
     )
     resources.register(server, backend)
     return server

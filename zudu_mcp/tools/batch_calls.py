@@ -102,9 +102,10 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
     handle = new_handle(backend.sandbox)
     expires = now.timestamp() + backend.settings.mcp_confirm_ttl_seconds
     await anyio.to_thread.run_sync(lambda: journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building"))
-    context = PlanContext(now, journal.account, backend.settings, read_rows(backend))
-
     def build():
+        from zudu_mcp.suppression import for_backend
+
+        context = PlanContext(now, journal.account, backend.settings, read_rows(backend), for_backend(backend).checker())
         return plan_create(campaign, agent, from_number, caller_note, context,
                            lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json))
 

@@ -45,9 +45,9 @@ MAX_SHOWN = 50
 
 NEXT_STEPS = {
     "draft": "It dials nobody until run: execute_batch_call to start now, update_batch_call with schedule and status 'scheduled' to schedule it, or delete_batch_call.",
-    "scheduled": "Before it starts: hold_batch_call to hold it back (it becomes a draft), update_batch_call to move it, execute_batch_call to start now.",
-    "sent": "Calls are going out. list_batch_call_tasks shows who answered and who failed. It cannot be paused: Zudu's API has no pause or cancel call.",
-    "completed": "All calls are done. list_batch_call_tasks groups the failures by reason; delete_batch_call removes it.",
+    "scheduled": "Before it starts: update_batch_call with status 'draft' holds it back, with a schedule moves it; execute_batch_call starts it now.",
+    "sent": "Calls are going out. batch_report shows who answered and who did not; get_batch_call with wait_seconds waits for the end. It cannot be paused: Zudu's API has no pause or cancel call.",
+    "completed": "All calls are done. batch_report tells how it went and who to call again; delete_batch_call removes it.",
     "failed": "Zudu could not run it (see the error). Fix the cause and create a new batch call.",
 }
 
@@ -96,7 +96,15 @@ def batch_line(batch: BatchCall, backend: Backend) -> str:
 
 
 def get_batch_call_tool(backend: Backend):
-    async def get_batch_call(batch_call_id: BatchIdArgument) -> CallToolResult:
+    async def get_batch_call(
+        ctx: Context,
+        batch_call_id: BatchIdArgument,
+        wait_seconds: Annotated[int, Field(ge=0, le=120, description="Wait up to this long for a change or the end.")] = 0,
+    ) -> CallToolResult:
+        if wait_seconds:
+            from zudu_mcp.tools.outcomes import wait_for  # the results tools build on this module
+
+            return await wait_for(ctx, backend, batch_call_id, wait_seconds)
         batch = await backend.client().get_batch_call(batch_call_id)
         return results.ok("\n".join(progress_report(batch, backend)), {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
 
@@ -401,11 +409,13 @@ def update_batch_call_tool(backend: Backend):
         schedule: Annotated[str | None, Field(max_length=500, description="New start, as said or ISO.")] = None,
         trigger_timestamp: Annotated[int | None, Field(description="New start, Unix ms.")] = None,
         timezone: Annotated[TimeZoneName | None, Field(description="New IANA zone.")] = None,
-        status: Annotated[BatchStatus | None, Field(description="'scheduled', 'draft' (hold) or 'sent' (start now).")] = None,
+        status: Annotated[BatchStatus | None, Field(description="'scheduled', 'draft' (holds it back, no consent) or 'sent' (start now).")] = None,
         confirmation_token: TokenArgument = None,
         confirmation: Any = None,
     ) -> CallToolResult:
         arguments = {"name": name or None, "schedule": schedule or None, "trigger_timestamp": trigger_timestamp or None, "timezone": timezone or None, "status": status or None}
+        if arguments["status"] == "draft" and not any(arguments[key] for key in ("name", "schedule", "trigger_timestamp", "timezone")):
+            return await hold(backend, batch_call_id)  # holding back dials nobody: no consent needed
         client = backend.client()
         found = await targets(backend, batch_call_id)
         if confirmation_token and all(value is None for value in arguments.values()):
@@ -451,33 +461,38 @@ def update_batch_call_tool(backend: Backend):
 
 def hold_batch_call_tool(backend: Backend):
     async def hold_batch_call(batch_call_id: BatchIdArgument) -> CallToolResult:
-        client = backend.client()
-        found = await targets(backend, batch_call_id)
-        holdable = [b for b in found.batches if b.status == "scheduled"]
-        if not holdable:
-            batch = found.batches[0]
-            if batch.status == "draft":
-                return results.ok(f"{batch_call_id} is already a draft: it dials nobody until executed or scheduled.", {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
-            reason = {
-                "sent": "it is already dialing, and Zudu's API offers no pause or cancel call: calls already under way go on",
-                "completed": "it has already finished",
-                "failed": "it has failed; nothing will dial",
-            }.get(batch.status or "", f"its status is {batch.status}")
-            return results.error(f"{batch_call_id} cannot be held: {reason}.", sandbox=backend.sandbox, code="not_holdable")
-        hold = UpdateBatchCallRequest(status="draft")  # holding back dials nobody: no confirmation needed
-        done = []
-        for batch in holdable:
-            payload = {"batch_call_id": batch.batch_call_id, "update": hold.to_wire()}
-            send = lambda b=batch: client.update_batch_call(b.batch_call_id, hold)  # noqa: E731
-            await journaled(backend.journal(), "update", payload, batch.batch_call_id, send)
-            done.append((batch.batch_call_id, "held (now a draft)"))
-        held = await client.get_batch_call(holdable[0].batch_call_id)
-        lines = [f"Held {found.title()}: now a draft, it will not dial at its scheduled time."] + per_part(found, done) + [
-            "To resume: update_batch_call with status 'scheduled' (and a new schedule if the time has passed), or execute_batch_call to start now.",
-        ] + progress_report(held, backend)
-        return results.ok("\n".join(lines), {"batch_call": held.model_dump(), "held": [i for i, _ in done]}, sandbox=backend.sandbox)
+        return await hold(backend, batch_call_id)
 
     return hold_batch_call
+
+
+async def hold(backend: Backend, batch_call_id: str) -> CallToolResult:
+    """update_batch_call(status='draft') and hold_batch_call: every scheduled part becomes a draft."""
+    client = backend.client()
+    found = await targets(backend, batch_call_id)
+    holdable = [b for b in found.batches if b.status == "scheduled"]
+    if not holdable:
+        batch = found.batches[0]
+        if batch.status == "draft":
+            return results.ok(f"{batch_call_id} is already a draft: it dials nobody until executed or scheduled.", {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
+        reason = {
+            "sent": "it is already dialing, and Zudu's API offers no pause or cancel call: calls already under way go on",
+            "completed": "it has already finished",
+            "failed": "it has failed; nothing will dial",
+        }.get(batch.status or "", f"its status is {batch.status}")
+        return results.error(f"{batch_call_id} cannot be held: {reason}.", sandbox=backend.sandbox, code="not_holdable")
+    draft = UpdateBatchCallRequest(status="draft")  # holding back dials nobody: no confirmation needed
+    done = []
+    for batch in holdable:
+        payload = {"batch_call_id": batch.batch_call_id, "update": draft.to_wire()}
+        send = lambda b=batch: client.update_batch_call(b.batch_call_id, draft)  # noqa: E731
+        await journaled(backend.journal(), "update", payload, batch.batch_call_id, send)
+        done.append((batch.batch_call_id, "held (now a draft)"))
+    held = await client.get_batch_call(holdable[0].batch_call_id)
+    lines = [f"Held {found.title()}: now a draft, it will not dial at its scheduled time."] + per_part(found, done) + [
+        "To resume: update_batch_call with status 'scheduled' (and a new schedule if the time has passed), or execute_batch_call to start now.",
+    ] + progress_report(held, backend)
+    return results.ok("\n".join(lines), {"batch_call": held.model_dump(), "held": [i for i, _ in done]}, sandbox=backend.sandbox)
 
 
 def delete_batch_call_tool(backend: Backend):
@@ -493,7 +508,7 @@ def delete_batch_call_tool(backend: Backend):
         blocked = [b for b in found.batches if not deletable(b)]
         if blocked:
             batch = blocked[0]
-            hint = "hold_batch_call first (it becomes a draft)" if batch.status == "scheduled" else "wait until it completes"
+            hint = "hold it first with update_batch_call status 'draft'" if batch.status == "scheduled" else "wait until it completes"
             return results.error(
                 f"{batch.batch_call_id} is {batch.status}; Zudu deletes only draft or completed batches. To delete it, {hint}.",
                 sandbox=backend.sandbox, code="not_deletable",
@@ -525,7 +540,7 @@ def deletable(batch: BatchCall) -> bool:
 READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
-    ToolSpec(get_batch_call_tool, "Progress of a batch call: status, start, dialed, picked up, completed, next steps.", READ.model_copy(update={"title": "Batch call progress"})),
+    ToolSpec(get_batch_call_tool, "Progress of a batch call (optionally waiting ≤ 120 s for a change or the end).", READ.model_copy(update={"title": "Batch call progress"})),
     ToolSpec(list_batch_calls_tool, "List batch calls, newest first, filtered and paged.", READ.model_copy(update={"title": "List batch calls"})),
     ToolSpec(list_batch_call_tasks_tool, "A batch's recipients: counts per state, failures by reason, one page.", READ.model_copy(update={"title": "Recipients of a batch call"})),
     ToolSpec(execute_batch_call_tool, "Start a draft or scheduled batch call now (dials real people; asks for consent).", annotations("Run a batch call now (dials real people)", read_only=False, destructive=True, idempotent=False)),

@@ -405,7 +405,7 @@ def check_call_id(value: str) -> str:
     if not isinstance(value, str) or not value or ID_FORBIDDEN.search(value):
         raise ValueError(
             f"{value!r} is not a call id: ids look like {CALL_ID_EXAMPLE!r} (no '/', '?', '#', '%' or spaces); "
-            "a batch's tasks carry them in call_id (list_batch_call_tasks)"
+            "a batch's tasks carry them in call_id (batch_report)"
         )
     return value
 
