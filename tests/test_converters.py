@@ -46,8 +46,9 @@ KNOWN_BREAKS: dict[tuple[str, str], str] = {}  # every converter converts every 
 @cache
 def tool_list_file(mode: str) -> Path:
     """What `tools/list` returned, as on the wire, written where the converter scripts read it."""
-    import anyio
     import tempfile
+
+    import anyio
 
     tools = anyio.run(published_tools, mode)
     path = Path(tempfile.mkdtemp(prefix="zudu-tools-")) / f"tools-{mode}.json"

@@ -121,7 +121,6 @@ def run_calls(calls: list[tuple[StdioServerParameters, dict, float]]) -> list:
 def test_two_hosts_retrying_a_lost_answer_at_once_create_once(zudu_double: ZuduDouble, journal_url: str, tmp_path) -> None:
     """Paths 1 and 3 across hosts: the answer is lost, then both hosts retry at the same moment while lists are slow."""
     import time
-
     from datetime import UTC, datetime
 
     from tests.conftest import Reply
@@ -147,7 +146,6 @@ def test_two_hosts_retrying_a_lost_answer_at_once_create_once(zudu_double: ZuduD
 def test_a_slow_create_on_one_host_keeps_its_lease_while_another_host_waits(zudu_double: ZuduDouble, journal_url: str, tmp_path) -> None:
     """Path 6: Zudu takes longer than the other host's whole lease would allow; the lease is renewed, nothing is sent twice."""
     import time
-
     from datetime import UTC, datetime
 
     from tests.conftest import Reply

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
-from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, outcomes, resources, scheduling
 from zudu_mcp.refusal import Refusal
+from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, outcomes, resources, scheduling
 from zudu_mcp.tools.batch_calls import CONTROL_FIELDS, CREATE_UNATTENDED
 from zudu_mcp.tools.results import error, explain_validation_error
 from zudu_mcp.tools.schema import publishable

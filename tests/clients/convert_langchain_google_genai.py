@@ -1,10 +1,10 @@
 """langchain-google-genai: an MCP tool loaded by langchain-mcp-adapters, then what
 ChatGoogleGenerativeAI.bind_tools sends (convert_to_genai_function_declarations)."""
 
+from convert_common import convert_each, published_tools, report, versions
 from langchain_google_genai._function_utils import convert_to_genai_function_declarations
 from langchain_mcp_adapters.tools import convert_mcp_tool_to_langchain_tool
 from mcp.types import Tool
-from convert_common import convert_each, published_tools, report, versions
 
 CONNECTION = {"transport": "stdio", "command": "true", "args": []}  # never opened: conversion only
 

@@ -2,12 +2,11 @@
 `convert_schemas_to_strict` off and on. When strict conversion fails the SDK silently falls back
 to a non-strict tool; that fallback is reported here as a failure of the strict variant."""
 
-import asyncio
 
 from agents.mcp import MCPServerStdio
 from agents.mcp.util import MCPUtil
-from mcp.types import Tool
 from convert_common import convert_each, published_tools, report, versions
+from mcp.types import Tool
 
 server = MCPServerStdio(params={"command": "true"}, name="zudu")  # never started: only its policies are read
 

@@ -3,9 +3,9 @@
 
 import copy
 
+from convert_common import convert_each, published_tools, report, versions
 from pydantic_ai.profiles.google import GoogleJsonSchemaTransformer
 from pydantic_ai.profiles.openai import OpenAIJsonSchemaTransformer
-from convert_common import convert_each, published_tools, report, versions
 
 
 def openai_strict(tool: dict) -> dict:

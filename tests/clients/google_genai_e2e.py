@@ -16,12 +16,11 @@ import json
 import sys
 
 import httpx
+from common_e2e import SERVER_ARGS, Script, server_environment, versions
 from google import genai
 from google.genai import types
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-
-from common_e2e import SERVER_ARGS, Script, server_environment, versions
 
 python, seed = sys.argv[1], json.loads(sys.argv[2])
 script = Script(seed)

@@ -18,9 +18,8 @@ from agents.items import ModelResponse
 from agents.mcp import MCPServerStdio
 from agents.models.interface import Model
 from agents.usage import Usage
-from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
-
 from common_e2e import SERVER_ARGS, Script, server_environment, versions
+from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 python, seed = sys.argv[1], json.loads(sys.argv[2])
 script = Script(seed)

@@ -12,12 +12,11 @@ Usage: python pydantic_ai_agent.py <python> <seed-request-json> ; prints one JSO
 import json
 import sys
 
+from common_e2e import SERVER_ARGS, Script, server_environment, versions
 from pydantic_ai import Agent
 from pydantic_ai.mcp import MCPServerStdio
 from pydantic_ai.messages import ModelResponse, RetryPromptPart, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from common_e2e import SERVER_ARGS, Script, server_environment, versions
 
 python, seed = sys.argv[1], json.loads(sys.argv[2])
 script = Script(seed)

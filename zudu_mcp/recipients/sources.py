@@ -154,7 +154,7 @@ def _csv_body(
             elif len(cells) > max_columns:
                 _check_columns(len(cells), start, limits, what)
             if pick is not None:
-                variables = dict(zip(keys, pick(cells)))
+                variables = dict(zip(keys, pick(cells), strict=False))
             else:
                 variables = {single[1]: cells[single[0]]} if single else {}
             yield Row(start, cells[index], variables)

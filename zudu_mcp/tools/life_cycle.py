@@ -9,10 +9,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from mcp.types import CallToolResult
-from pydantic import Field, ValidationError
-
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.consent import check_handle, new_handle, usable
@@ -25,8 +24,8 @@ from zudu_mcp.scheduling.defaults import Resolution, resolve
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.tools.confirmation import Gate, next_call
-from zudu_mcp.untrusted import quote
 from zudu_mcp.tools.scheduling import describe_defaults, describe_resolution, reading_notes
+from zudu_mcp.untrusted import quote
 from zudu_mcp.zudu.models import (
     MAX_NAME_LENGTH,
     BatchCall,
