@@ -196,3 +196,13 @@ def test_the_journal_command_shows_every_account_labelled(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert "live account a1b2c3, 1 latest" in done.stdout and "sandbox (nothing real), 1 latest" in done.stdout
     assert "campaign of a1b2c3" in done.stdout and "+919600011957" not in done.stdout
+
+
+def test_the_readme_is_a_five_minute_read_with_the_two_commands_first() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert len(readme.encode()) <= 10 * 1024, len(readme.encode())
+    first_block = readme.split("```sh", 1)[1].split("```", 1)[0].split()
+    assert " ".join(first_block) == "uv run zudu-mcp demo uv run pytest"
+    assert "your-org" not in readme and "mcp-name: io.github.zudu-mcp/zudu-mcp" in readme
