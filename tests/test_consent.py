@@ -229,3 +229,17 @@ async def test_a_consent_step_never_has_is_error_over_stdio(tmp_path) -> None:
         created = await client.call_tool("create_batch_call", {"confirmation_token": plan.structured_content["confirmation_token"]})
     assert not plan.is_error and not created.is_error, text_of(created)
     assert created.structured_content["batch_call"]["scheduled_timestamp"] == plan.structured_content["plan"]["when"]["unix_ms"]
+
+
+async def test_execute_at_night_names_who_would_be_called_outside_their_hours(mode: str) -> None:
+    from datetime import timedelta
+
+    clock = ManualClock(SEED_NOW)
+    backend = Backend(Settings(sandbox=True, mcp_confirm="token"), clock=clock)
+    async with Client(create_server(backend=backend), mode=mode) as client:
+        plan = await client.call_tool("preview_batch_call", arguments(status="draft", trigger_timestamp=None))
+        created = await client.call_tool("create_batch_call", {"confirmation_token": plan.structured_content["confirmation_token"]})
+        clock.now += timedelta(hours=12)  # 01:30 in India
+        asked = await client.call_tool("execute_batch_call", {"batch_call_id": created.structured_content["batch_call"]["batch_call_id"]})
+    assert not asked.is_error and asked.structured_content["needs_confirmation"]
+    assert "2 recipients would be called outside 08:00-21:00 their local time: 2 in Asia/Calcutta (Fri 01:30)" in text_of(asked), text_of(asked)
