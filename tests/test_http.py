@@ -380,3 +380,30 @@ def test_repeated_log_lines_are_counted_not_written() -> None:
     now[0] = 10.0
     later = logging.LogRecord("uvicorn.error", logging.WARNING, __file__, 1, "Invalid HTTP request received.", None, None)
     assert limiter.filter(later) and "95 more like this" in later.getMessage()
+
+
+async def test_healthz_keeps_answering_while_a_large_list_is_read(tmp_path: Path) -> None:
+    """File parsing runs off the event loop: one worker reading 60,000 rows still answers probes at once."""
+    (tmp_path / "big.csv").write_text("phone,name\n" + "".join(f"+9196{i:08d},n{i}\n" for i in range(60_000)))
+    arguments = {k: v for k, v in SEED_REQUEST.items() if k not in ("tasks", "trigger_timestamp")}
+    arguments |= {"recipients_file": "big.csv", "schedule": "tomorrow at 10am"}
+    with running("--file-root", str(tmp_path), env={"ZUDU_MCP_STATE_DIR": str(tmp_path / "state")}) as (_, url):
+        slowest = 0.0
+
+        async def probe(done: asyncio.Event) -> None:
+            nonlocal slowest
+            async with httpx.AsyncClient(timeout=30) as http:
+                while not done.is_set():
+                    started = time.monotonic()
+                    assert (await http.get(url + "/healthz")).status_code == 200
+                    slowest = max(slowest, time.monotonic() - started)
+                    await asyncio.sleep(0.05)
+
+        done = asyncio.Event()
+        prober = asyncio.create_task(probe(done))
+        async with Client(url + "/mcp") as client:
+            planned = await client.call_tool("preview_batch_call", arguments)
+        done.set()
+        await prober
+    assert not planned.is_error and "60000 calls" in text_of(planned), text_of(planned)[:300]
+    assert slowest < 2.0, f"/healthz waited {slowest:.2f} s while the list was read"
