@@ -159,15 +159,135 @@ def from_file(count: int, runs: int, folder: Path) -> Figure:
                   statistics.median(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs), note)
 
 
-def end_to_end_over_stdio(count: int, runs: int, folder: Path) -> Figure | None:
-    """A plan (and a create) of `count` recipients through `zudu-mcp` over stdio, against the same floor.
+AGENT = "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e"  # the sandbox's own agent
 
-    To plug in once the new plan tools land: start the server as a subprocess (stdio client of the
-    MCP SDK, `--sandbox`), send the rows of raw_numbers(count) inline (or as a file for 100,000),
-    time each call's round trip, and return Figure(label, median seconds, median floor, median
-    ratio, note with the result's size in bytes). Returning None leaves the line out.
+
+class StdioServer:
+    """`zudu-mcp --sandbox` as a subprocess spoken to in raw JSON-RPC lines: no client-side SDK cost in the timing."""
+
+    def __init__(self, folder: Path, **env: str):
+        import os
+
+        state = Path(tempfile.mkdtemp(dir=folder))
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {
+            "ZUDU_SANDBOX": "1", "ZUDU_MCP_STATE_DIR": str(state), "ZUDU_MCP_FILE_ROOTS": str(folder), "ZUDU_MCP_MAX_FILE_MB": "200"} | env
+        binary = Path(sys.executable).parent / "zudu-mcp"
+        self.process = subprocess.Popen([str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environ)
+        self.ids = 0
+        self.call("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}})
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def send(self, message: dict) -> None:
+        assert self.process.stdin
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def call(self, method: str, params: dict) -> dict:
+        self.ids += 1
+        self.send({"jsonrpc": "2.0", "id": self.ids, "method": method, "params": params})
+        assert self.process.stdout
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise SystemExit("zudu-mcp exited during the benchmark")
+            message = json.loads(line)
+            if message.get("id") == self.ids:
+                if "error" in message:
+                    raise SystemExit(f"{method} failed: {message['error']}")
+                return message["result"]
+
+    def tool(self, name: str, arguments: dict) -> tuple[float, float, int, dict]:
+        """Wall seconds of the round trip, the server's CPU seconds for it, the result's size in bytes, the result."""
+        cpu_before = self.cpu_seconds()
+        started = time.perf_counter()
+        result = self.call("tools/call", {"name": name, "arguments": arguments})
+        wall = time.perf_counter() - started
+        if result.get("isError"):
+            raise SystemExit(f"{name} refused: {result['content'][0]['text'][:500]}")
+        size = len(result["content"][0]["text"].encode()) + len(json.dumps(result.get("structuredContent"), ensure_ascii=False).encode())
+        return wall, self.cpu_seconds() - cpu_before, size, result
+
+    def cpu_seconds(self) -> float:
+        import os
+
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss(self) -> int:
+        line = next(l for l in Path(f"/proc/{self.process.pid}/status").read_text().splitlines() if l.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def wall(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+SIZES: list[int] = []  # every result's size, checked against the bound at the end
+
+
+def end_to_end_over_stdio(count: int, runs: int, folder: Path) -> Figure | None:
+    """A plan of `count` inline recipients (preview_batch_call) over stdio; wall time of the round trip against the floor's wall time.
+
+    Each run has a new campaign name, so it is a new intent (the same arguments would return the stored plan).
     """
-    return None
+    if count > 1_000:
+        return None  # inline tasks are for short lists: long ones are files, measured by file_create_over_stdio
+    numbers = raw_numbers(count)
+    tasks = [{"to_number": n, "dynamic_variables": {"name": f"Person {i}", "order_id": str(5_000_000 + i)}} for i, n in enumerate(numbers)]
+    server = StdioServer(folder)
+    try:
+        arguments = {"name": "warm-up", "agent_id": AGENT, "from_number": FROM, "tasks": tasks[:3], "default_region": REGION, "status": "draft"}
+        server.tool("preview_batch_call", arguments)
+        pairs, cpus = [], []
+        for run in range(runs):
+            base = wall(lambda: floor(numbers))
+            took, cpu_s, size, _ = server.tool("preview_batch_call", arguments | {"name": f"Bench {run}", "tasks": tasks})
+            SIZES.append(size)
+            pairs.append((took, base))
+            cpus.append(cpu_s)
+    finally:
+        server.close()
+    note = f"server CPU {statistics.median(cpus) * 1000:.0f} ms; result {max(SIZES[-runs:]):,} B"
+    return Figure(f"preview_batch_call over stdio, {count:,} inline", statistics.median(p[0] for p in pairs),
+                  statistics.median(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs), note)
+
+
+def file_create_over_stdio(count: int, runs: int, folder: Path) -> Figure | None:
+    """create_batch_call with recipients_file, unattended (ZUDU_MCP_CONFIRM=off): read, normalise, store, send every part to the sandbox.
+
+    Floor: libphonenumber on the same rows (wall time, in this process). The server's peak RSS is the
+    whole process's, read from /proc after the create.
+    """
+    if count < 100_000:
+        return None
+    path = folder / f"list-{count}.csv"  # written by from_file
+    numbers = [line.split(",", 1)[0] for line in path.read_text().splitlines()[1:]]
+    pairs, cpus, peaks = [], [], []
+    for run in range(runs):
+        server = StdioServer(folder, ZUDU_MCP_CONFIRM="off")
+        try:
+            server.tool("list_agents", {})  # the sandbox is open
+            base = wall(lambda: floor(numbers))
+            arguments = {"name": f"File {run}", "agent_id": AGENT, "from_number": FROM, "recipients_file": path.name, "default_region": REGION, "status": "draft"}
+            took, cpu_s, size, result = server.tool("create_batch_call", arguments)
+            SIZES.append(size)
+            created = len(result["structuredContent"].get("batch_calls") or ()) or 1
+            peaks.append(server.peak_rss())
+        finally:
+            server.close()
+        pairs.append((took, base))
+        cpus.append(cpu_s)
+    mib = 1_048_576
+    note = f"server CPU {statistics.median(cpus):.1f} s, peak RSS {max(peaks) / mib:.0f} MiB; result {SIZES[-1]:,} B"
+    return Figure(f"create_batch_call over stdio, {count:,}-row file", statistics.median(p[0] for p in pairs),
+                  statistics.median(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs), note)
 
 
 def compile_bytecode() -> None:
@@ -196,7 +316,8 @@ def main() -> None:
         for count in sizes:
             runs = args.runs or (15 if count <= 1_000 else 3)
             print(f"{count:,} rows ({runs} runs):")
-            for figure in (in_memory(count, runs), from_file(count, runs, Path(folder)), end_to_end_over_stdio(count, runs, Path(folder))):
+            for figure in (in_memory(count, runs), from_file(count, runs, Path(folder)), end_to_end_over_stdio(count, runs, Path(folder)),
+                           file_create_over_stdio(count, runs, Path(folder))):
                 if figure is not None:
                     print(figure, flush=True)
 
