@@ -94,7 +94,8 @@ async def deliver(plan: StoredPlan, client: ZuduClient, journal: Journal, option
 async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
     waited = 0.0
     while True:
-        state = next(p for p in await db(journal.parts, plan.handle) if p.index == index)
+        state = await db(journal.part, plan.handle, index)
+        assert state is not None, (plan.handle, index)
         now = journal.clock()
         if state.outcome == "ok":
             return PartResult(index, state.name, state.count, "existing", BatchCall.model_validate(state.batch or {"batch_call_id": state.batch_call_id}))
@@ -134,7 +135,7 @@ async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal
 async def send_part(plan: StoredPlan, state: PartState, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
     tasks = await db(journal.part_tasks, plan.handle, state.index)
     body = plan_body(plan, state, tasks)
-    entry = await db(journal.record_intent, "create", body, state.name)
+    entry = await db(journal.record_intent, "create", body, state.name, digest=state.body_hash or None)  # the part's hash: no re-encoding
     batch, failure = None, None
     async with anyio.create_task_group() as group:
         group.start_soon(renew_lease, journal, plan.handle, state.index, options.lease_seconds)

@@ -199,14 +199,19 @@ class Journal:
         with self._lock:
             return self._db.execute(sql.replace("?", self._placeholder), params)
 
-    def record_intent(self, kind: str, payload: dict[str, Any], target: str | None, *, lease_seconds: float = 60) -> int | None:
-        """The new row's id; None when an identical create is already in flight (its row is pending)."""
+    def record_intent(self, kind: str, payload: dict[str, Any], target: str | None, *, lease_seconds: float = 60,
+                      digest: str | None = None) -> int | None:
+        """The new row's id; None when an identical create is already in flight (its row is pending).
+
+        `digest`: the payload's hash when the caller has one (a plan part's body hash), so that
+        1,000 recipients are not encoded again only to be hashed.
+        """
         now = self.clock()
         try:
             cursor = self._run(
                 "INSERT INTO requests (account, kind, payload_hash, target, redacted, created_at, outcome, owner, lease_until) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
-                (self.account, kind, payload_hash(payload), target, json.dumps(redact(payload), ensure_ascii=False), now,
+                (self.account, kind, digest or payload_hash(payload), target, json.dumps(redact(payload), ensure_ascii=False), now,
                  f"{HOST}:{os.getpid()}", now + lease_seconds),
             )
             return int(cursor.fetchone()[0])
@@ -237,23 +242,49 @@ class Journal:
         )
 
     def finish_plan(self, handle: str, intent: str, doc: dict[str, Any], parts: list[tuple[int, str, str]], state: str = "open") -> None:
-        """A plan whose parts were stored while the list was read: its summary, and each part's name and hash."""
+        """A plan whose parts were stored while the list was read: its summary, and each part's name and hash.
+
+        One transaction (one sync to disk, not one per part); the parts' names and the plan's state
+        change together, so no reader sees an open plan with unnamed parts.
+        """
         with self._lock:
-            for index, name, body_hash in parts:
-                self._db.execute(
+            self._begin()
+            try:
+                self._db.executemany(
                     "UPDATE plan_parts SET name = ?, body_hash = ? WHERE handle = ? AND idx = ?".replace("?", self._placeholder),
-                    (name, body_hash, handle, index),
+                    [(name, body_hash, handle, index) for index, name, body_hash in parts],
                 )
-            self._db.execute(
-                "UPDATE plans SET intent = ?, doc = ?, state = ? WHERE handle = ?".replace("?", self._placeholder),
-                (intent, json.dumps(doc, ensure_ascii=False), state, handle),
-            )
+                self._db.execute(
+                    "UPDATE plans SET intent = ?, doc = ?, state = ? WHERE handle = ?".replace("?", self._placeholder),
+                    (intent, json.dumps(doc, ensure_ascii=False), state, handle),
+                )
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.commit()
+
+    def _begin(self) -> None:
+        if self._placeholder == "?":
+            self._db.execute("BEGIN IMMEDIATE")
+        # psycopg in autocommit: a transaction() block would be the equivalent; its statements run one by one here
 
     def add_part(self, handle: str, index: int, count: int, tasks: str) -> None:
-        self._run(
-            "INSERT INTO plan_parts (handle, idx, name, count, tasks, body_hash, outcome) VALUES (?, ?, '', ?, ?, '', 'new')",
-            (handle, index, count, tasks),
-        )
+        """A part of a plan being built. Not synced to disk one by one (SQLite synchronous=NORMAL for this write):
+        a crash loses at most a plan nobody has seen, and finish_plan's own full sync makes every part
+        before it durable (WAL commits are ordered). Claims and outcomes stay synchronous=FULL."""
+        with self._lock:
+            sqlite = self._placeholder == "?"
+            if sqlite:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._db.execute(
+                    "INSERT INTO plan_parts (handle, idx, name, count, tasks, body_hash, outcome) VALUES (?, ?, '', ?, ?, '', 'new')"
+                    .replace("?", self._placeholder),
+                    (handle, index, count, tasks),
+                )
+            finally:
+                if sqlite:
+                    self._db.execute("PRAGMA synchronous=FULL")
 
     def drop_plan(self, handle: str) -> None:
         self._run("DELETE FROM plan_parts WHERE handle = ?", (handle,))
@@ -301,6 +332,11 @@ class Journal:
     def parts(self, handle: str) -> list[PartState]:
         rows = self._run(f"SELECT {PART_COLUMNS} FROM plan_parts WHERE handle = ? ORDER BY idx", (handle,)).fetchall()
         return [PartState(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) for row in rows]
+
+    def part(self, handle: str, index: int) -> PartState | None:
+        """One part: delivery reads the part it is sending, not the whole plan's list each time."""
+        row = self._run(f"SELECT {PART_COLUMNS} FROM plan_parts WHERE handle = ? AND idx = ?", (handle, index)).fetchone()
+        return PartState(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) if row else None
 
     def part_tasks(self, handle: str, index: int) -> str | None:
         row = self._run("SELECT tasks FROM plan_parts WHERE handle = ? AND idx = ?", (handle, index)).fetchone()

@@ -20,7 +20,7 @@ from zudu_mcp.consent import check_handle, new_handle, usable
 from zudu_mcp.delivery import Delivery, Options, PartResult, Stopped, deliver
 from zudu_mcp.journal import StoredPlan
 from zudu_mcp.plan import Context as PlanContext
-from zudu_mcp.plan import choose_agent, choose_caller, describe_retries, digest, field_hashes, intent_of, plan_create
+from zudu_mcp.plan import choose_agent, choose_caller, describe_retries, digest, field_hashes, identity, intent_of, plan_create
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
@@ -86,8 +86,9 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
     from zudu_mcp.recipients.sources import ListError
 
     journal = backend.journal()
-    given = campaign.given()
-    intent = intent_of(ACTION, journal.account, given)
+    given = campaign.given()  # once: the plan reuses it (1,000 recipients cost as much to dump as to read)
+    ident = identity(ACTION, journal.account, given)
+    intent = ident.intent
     existing = await anyio.to_thread.run_sync(journal.plan_by_intent, ACTION, intent)
     if existing is not None and not (again and existing.state == "done"):
         return existing
@@ -113,7 +114,7 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
 
     def build():
         return plan_create(campaign, agent, from_number, caller_note, context,
-                           lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json))
+                           lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json), given=given, ident=ident)
 
     try:
         plan = await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
