@@ -20,7 +20,7 @@ from zudu_mcp.consent import check_handle, new_handle, usable
 from zudu_mcp.delivery import Delivery, Options, PartResult, Stopped, deliver
 from zudu_mcp.journal import StoredPlan
 from zudu_mcp.plan import Context as PlanContext
-from zudu_mcp.plan import choose_agent, choose_caller, describe_retries, digest, field_hashes, identity, intent_of, plan_create
+from zudu_mcp.plan import Identity, choose_agent, choose_caller, describe_retries, digest, field_hashes, identity, intent_of, plan_create
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
@@ -82,14 +82,19 @@ def read_rows(backend: Backend):
 
 
 async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = False) -> StoredPlan:
-    """The stored plan of this intent (the same arguments mean the same plan at any hour), else a new one."""
-    from zudu_mcp.recipients.sources import ListError
+    """The stored plan of this intent (the same arguments mean the same plan at any hour), else a new one.
 
+    Two trips to a worker thread, not six: one to name the intent and look for its plan, one to
+    build, store and read back the new plan (each trip costs a wake-up of the event loop).
+    """
     journal = backend.journal()
-    given = campaign.given()  # once: the plan reuses it (1,000 recipients cost as much to dump as to read)
-    ident = identity(ACTION, journal.account, given)
-    intent = ident.intent
-    existing = await anyio.to_thread.run_sync(journal.plan_by_intent, ACTION, intent)
+
+    def look_up() -> tuple[dict[str, Any], Identity, StoredPlan | None]:
+        given = campaign.given()  # once: the plan reuses it (1,000 recipients cost as much to dump as to read)
+        ident = identity(ACTION, journal.account, given)
+        return given, ident, journal.plan_by_intent(ACTION, ident.intent)
+
+    given, ident, existing = await anyio.to_thread.run_sync(look_up)
     if existing is not None and not (again and existing.state == "done"):
         return existing
     client = backend.client()
@@ -109,33 +114,44 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
     now = backend.now()
     handle = new_handle(backend.sandbox)
     expires = now.timestamp() + backend.settings.mcp_confirm_ttl_seconds
-    await anyio.to_thread.run_sync(lambda: journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building"))
     context = PlanContext(now, journal.account, backend.settings, read_rows(backend))
 
-    def build():
-        return plan_create(campaign, agent, from_number, caller_note, context,
-                           lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json), given=given, ident=ident)
+    def build() -> StoredPlan:
+        journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building")
+        try:
+            plan = plan_create(campaign, agent, from_number, caller_note, context,
+                               lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json), given=given, ident=ident)
+        except BaseException:
+            journal.drop_plan(handle)
+            raise
+        if again and existing is not None:
+            plan.intent = intent_of(ACTION, journal.account, given | {"again_after": existing.handle})
+        doc = plan.doc | {"summary": plan.summary, "findings": [f.as_dict() for f in plan.findings]}
+        journal.finish_plan(handle, plan.intent, doc, [(p.index, p.name, p.body_hash) for p in plan.parts])
+        stored = journal.plan(handle)
+        assert stored is not None
+        return stored
 
     try:
-        plan = await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
-    except BaseException as exc:
-        await anyio.to_thread.run_sync(journal.drop_plan, handle)
-        if isinstance(exc, ListError):
-            raise Refusal(str(exc), "recipients") from None
-        if isinstance(exc, OSError):  # its text may hold a path outside what the assistant may see
-            raise Refusal(f"could not read the recipients file ({exc.strerror or type(exc).__name__}).", "recipients") from None
-        if isinstance(exc, UnicodeError | RecursionError) or type(exc) is ValueError:
-            raise Refusal(f"could not read the recipients: {type(exc).__name__}", "recipients") from None
-        raise
-    if again and existing is not None:
-        plan.intent = intent_of(ACTION, journal.account, given | {"again_after": existing.handle})
-    doc = plan.doc | {"summary": plan.summary, "findings": [f.as_dict() for f in plan.findings]}
-    await anyio.to_thread.run_sync(
-        lambda: journal.finish_plan(handle, plan.intent, doc, [(p.index, p.name, p.body_hash) for p in plan.parts])
-    )
-    stored = await anyio.to_thread.run_sync(journal.plan, handle)
-    assert stored is not None
-    return stored
+        return await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
+    except Exception as exc:
+        refusal = reading_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+def reading_refusal(exc: Exception) -> Refusal | None:
+    """A list that could not be read, said without a path or a traceback."""
+    from zudu_mcp.recipients.sources import ListError
+
+    if isinstance(exc, ListError):
+        return Refusal(str(exc), "recipients")
+    if isinstance(exc, OSError):  # its text may hold a path outside what the assistant may see
+        return Refusal(f"could not read the recipients file ({exc.strerror or type(exc).__name__}).", "recipients")
+    if isinstance(exc, UnicodeError | RecursionError) or type(exc) is ValueError:
+        return Refusal(f"could not read the recipients: {type(exc).__name__}", "recipients")
+    return None
 
 
 def consent_result(backend: Backend, plan: StoredPlan, ctx: Context | None, *, sent_now: bool = False) -> CallToolResult:
