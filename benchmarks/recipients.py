@@ -268,7 +268,55 @@ def server_figure(label: str, cpus: list[float], floors: list[float], walls: lis
     return Figure(label, sum(cpus) / len(cpus), sum(floors) / len(floors), ratio, note)
 
 
-def file_create_over_stdio(count: int, runs: int, folder: Path) -> Figure | None:
+class MinimalZudu:
+    """The least any Zudu must do with a create: read the body, parse its JSON, answer a batch. In this process, on loopback.
+
+    The create's floor is libphonenumber on the rows; what Zudu itself does is not the server's
+    cost. Against this stand-in the figure is the server's own work (plus this stand-in's parse,
+    which runs in another process and so is not in the server's CPU time). The embedded sandbox,
+    which also plans every call and stores it, is measured beside it for the record.
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        created = self.created = [0]
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms delayed-ACK wait per create
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                created[0] += 1
+                self.answer({"batch_call_id": f"batch_call_{created[0]:032x}", "name": body["name"], "status": body.get("status") or "scheduled",
+                             "total_task_count": len(body["tasks"]), "from_number": body["from_number"], "agent_id": body["agent_id"]})
+
+            def do_GET(self) -> None:  # noqa: N802
+                self.answer({"status": "success", "data": {"agents": [{"agent_id": AGENT, "name": "Bench"}], "phone_numbers": []}})
+
+            def answer(self, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def file_create_over_stdio(count: int, runs: int, folder: Path, *, sandbox: bool = False) -> Figure | None:
     """create_batch_call with recipients_file, unattended (ZUDU_MCP_CONFIRM=off): read, normalise, store, send every part to the sandbox.
 
     Floor: libphonenumber on the same rows (wall time, in this process). The server's peak RSS is the
@@ -279,22 +327,26 @@ def file_create_over_stdio(count: int, runs: int, folder: Path) -> Figure | None
     path = folder / f"list-{count}.csv"  # written by from_file
     numbers = [line.split(",", 1)[0] for line in path.read_text().splitlines()[1:]]
     walls, cpus, floors, floor_walls, peaks = [], [], [], [], []
+    zudu = None if sandbox else MinimalZudu()
     for run in range(runs):
-        server = StdioServer(folder, ZUDU_MCP_CONFIRM="off")
+        target = {} if zudu is None else {"ZUDU_SANDBOX": "0", "ZUDU_BASE_URL": zudu.url, "ZUDU_API_KEY": "sk_bench", "ZUDU_API_SECRET": "bench"}
+        server = StdioServer(folder, ZUDU_MCP_CONFIRM="off", **target)
         try:
             server.tool("list_agents", {})  # the sandbox is open
             floor_walls.append(wall(lambda: floors.append(cpu(lambda: floor(numbers)))))
             arguments = {"name": f"File {run}", "agent_id": AGENT, "from_number": FROM, "recipients_file": path.name, "default_region": REGION, "status": "draft"}
             took, cpu_s, size, result = server.tool("create_batch_call", arguments)
             SIZES.append(size)
-            created = len(result["structuredContent"].get("batch_calls") or ()) or 1
             peaks.append(server.peak_rss())
         finally:
             server.close()
         walls.append(took)
         cpus.append(cpu_s)
+    if zudu is not None:
+        zudu.close()
     note = f"peak RSS {max(peaks) / 1_048_576:.0f} MiB; result {SIZES[-1]:,} B"
-    return server_figure(f"create_batch_call over stdio, {count:,}-row file", cpus, floors, walls, floor_walls, note)
+    against = "the embedded sandbox" if sandbox else "a minimal Zudu"
+    return server_figure(f"create over stdio, {count:,}-row file, {against}", cpus, floors, walls, floor_walls, note)
 
 
 def compile_bytecode() -> None:
