@@ -7,10 +7,16 @@ per row, the least any server that validates numbers must do. Measured for 1,000
 1. normalise() over rows already in memory (what a plan built from inline tasks costs);
 2. a CSV file read from disk and normalised, in a fresh process (its floor measured there too):
    CPU time, and peak RSS (VmHWM) of that process, whole and added by the list;
-3. end to end over stdio: plugged in by `end_to_end_over_stdio` once the new plan tools land.
+3. over stdio, `zudu-mcp` as a subprocess spoken to in JSON-RPC lines: a 1,000-recipient
+   preview_batch_call with inline tasks; and, from 100,000 rows, an unattended
+   (ZUDU_MCP_CONFIRM=off) create_batch_call of a file, against a minimal Zudu on loopback (the
+   server's own work: it reads every part's JSON and answers) and, at 100,000 rows, against the
+   embedded sandbox (which also plans and stores every call: the sandbox's cost, not the product's).
+   The server's CPU time for the call comes from /proc; its peak RSS too; every result's size
+   (text plus structured content) is checked against 8 KB.
 
-Times are CPU seconds of this process (the machine is shared: CPU time is what the work costs),
-each normalise run paired with a floor run just before it; the ratio is the median of the pairs.
+Times are CPU seconds (the machine is shared: CPU time is what the work costs), each run paired
+with a floor run just before it; wall times are in the notes. The last lines check each bound.
 
 Run: uv run python benchmarks/recipients.py [--big] [--runs N]
 """
@@ -20,6 +26,8 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -230,6 +238,7 @@ def wall(work: Callable[[], object]) -> float:
 
 
 SIZES: list[int] = []  # every result's size, checked against the bound at the end
+PEAKS: list[int] = []  # the server's peak RSS after each file create
 
 
 def end_to_end_over_stdio(count: int, runs: int, folder: Path) -> Figure | None:
@@ -338,6 +347,7 @@ def file_create_over_stdio(count: int, runs: int, folder: Path, *, sandbox: bool
             took, cpu_s, size, result = server.tool("create_batch_call", arguments)
             SIZES.append(size)
             peaks.append(server.peak_rss())
+            PEAKS.append(peaks[-1])
         finally:
             server.close()
         walls.append(took)
@@ -363,22 +373,38 @@ def compile_bytecode() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--big", action="store_true", help="also 300,000 rows")
-    parser.add_argument("--runs", type=int, default=0, help="runs per figure (default: 15 for 1,000 rows, 3 above)")
+    parser.add_argument("--runs", type=int, default=0, help="runs per figure (default: 15 for 1,000 rows, 3 for 100,000, 1 for 300,000)")
     args = parser.parse_args()
     compile_bytecode()
     floor(raw_numbers(3))  # loads the metadata of the regions used, for both sides
     normalise_all(rows_of(raw_numbers(3)))
     sizes = [1_000, 100_000] + ([300_000] if args.big else [])
-    print(f"Recipients benchmark, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]} on {sys.platform}; "
-          "floor = libphonenumber parse + is_valid_number + format_number(E164) on the same rows; CPU time, median of paired runs")
+    print(f"Recipients benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {sys.version.split()[0]} on {sys.platform}")
+    print("floor = libphonenumber parse + is_valid_number + format_number(E164) on the same rows; CPU time (over stdio: the server "
+          "process's CPU for the call, from /proc), wall time in the notes")
+    checks: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory() as folder:
         for count in sizes:
-            runs = args.runs or (15 if count <= 1_000 else 3)
+            runs = args.runs or (15 if count <= 1_000 else 3 if count <= 100_000 else 1)
             print(f"{count:,} rows ({runs} runs):")
-            for figure in (in_memory(count, runs), from_file(count, runs, Path(folder)), end_to_end_over_stdio(count, runs, Path(folder)),
-                           file_create_over_stdio(count, runs, Path(folder))):
-                if figure is not None:
-                    print(figure, flush=True)
+            figures = [in_memory(count, runs), from_file(count, runs, Path(folder)), end_to_end_over_stdio(count, runs, Path(folder)),
+                       file_create_over_stdio(count, runs, Path(folder))]
+            if count == 100_000:
+                figures.append(file_create_over_stdio(count, runs, Path(folder), sandbox=True))
+            for figure in figures:
+                if figure is None:
+                    continue
+                print(figure, flush=True)
+                if figure.label.startswith("preview") or "minimal Zudu" in figure.label:
+                    checks.append((f"{figure.label} <= 1.5x", figure.ratio <= 1.5))
+                if count == 300_000 and "minimal Zudu" in figure.label:
+                    peak = PEAKS[-1] / 1_048_576
+                    checks.append((f"peak RSS at 300,000 rows {peak:.0f} MiB <= 150 MiB", peak <= 150))
+    checks.append((f"largest tool result {max(SIZES):,} B <= 8 KB", max(SIZES) <= 8 * 1024))
+    print("Checks:")
+    for label, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {label}")
 
 
 if __name__ == "__main__":
