@@ -7,15 +7,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 DEFAULT_BASE_URL = "https://api.zudu.ai"
 MAX_SANDBOX_SPEED = 100_000.0
+ENV_PREFIX = "ZUDU_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZUDU_", extra="ignore")
+class Settings(BaseModel):
+    """Every field is read from ZUDU_<FIELD> (any case); arguments given to Settings(...) win over the environment.
+
+    A plain pydantic model reading os.environ itself: what pydantic-settings did here (flat fields,
+    no .env file, defaults validated, unknown ZUDU_ variables ignored), without its and dotenv's
+    import cost at every start.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     api_key: SecretStr | None = Field(default=None, description="X-API-KEY from the Zudu dashboard (sk_...).")
     api_secret: SecretStr | None = Field(default=None, description="X-API-SECRET from the Zudu dashboard.")
@@ -47,6 +54,18 @@ class Settings(BaseSettings):
     mcp_http_body_timeout_seconds: float = Field(default=60, gt=0, le=3600, description="HTTP: time a client has to send a request's body once its headers are in.")
     mcp_http_idle_timeout_seconds: float = Field(default=5, gt=0, le=600, description="HTTP: how long an idle keep-alive connection stays open.")
     mcp_http_max_connections: int = Field(default=1000, ge=1, le=1_000_000, description="HTTP: open connections per worker; past it the oldest idle one is closed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        found = {}
+        for key, value in os.environ.items():
+            if key[:5].upper() == ENV_PREFIX and key[5:].lower() in fields:
+                found[key[5:].lower()] = value
+        return found | data
 
     @field_validator(
         "api_key", "api_secret", "default_timezone", "date_order", "default_region", "mcp_auth_token", "mcp_journal_url", mode="before"

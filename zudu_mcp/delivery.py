@@ -10,6 +10,7 @@ not evidence of absence; when in doubt the server says so and waits for an expli
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -94,7 +95,8 @@ async def deliver(plan: StoredPlan, client: ZuduClient, journal: Journal, option
 async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
     waited = 0.0
     while True:
-        state = next(p for p in await db(journal.parts, plan.handle) if p.index == index)
+        state = await db(journal.part, plan.handle, index)
+        assert state is not None, (plan.handle, index)
         now = journal.clock()
         if state.outcome == "ok":
             return PartResult(index, state.name, state.count, "existing", BatchCall.model_validate(state.batch or {"batch_call_id": state.batch_call_id}))
@@ -134,7 +136,9 @@ async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal
 async def send_part(plan: StoredPlan, state: PartState, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
     tasks = await db(journal.part_tasks, plan.handle, state.index)
     body = plan_body(plan, state, tasks)
-    entry = await db(journal.record_intent, "create", body, state.name)
+    # the ledger keeps the settings and a count (redact), and the part's hash: the recipients are not decoded or encoded again
+    shown = plan.doc["settings"] | {"name": state.name, "tasks": range(state.count)}
+    entry = await db(journal.record_intent, "create", shown, state.name, digest=state.body_hash or hashlib.sha256(body).hexdigest())
     batch, failure = None, None
     async with anyio.create_task_group() as group:
         group.start_soon(renew_lease, journal, plan.handle, state.index, options.lease_seconds)
@@ -163,15 +167,23 @@ async def send_part(plan: StoredPlan, state: PartState, client: ZuduClient, jour
     return PartResult(state.index, state.name, state.count, "created", batch)
 
 
-def plan_body(plan: StoredPlan, state: PartState, tasks: str | None) -> dict[str, Any]:
+def plan_body(plan: StoredPlan, state: PartState, tasks: str | None) -> bytes:
+    """The exact request body of one part as JSON bytes, in the order of Zudu's own example.
+
+    The stored tasks text is spliced in as it is (it is the JSON the plan encoded and hashed):
+    1,000 recipients are neither decoded nor encoded again to be sent.
+    """
     import json
 
     from zudu_mcp.plan import WIRE_ORDER
 
     if tasks is None:
         raise OutcomeUnknown("The recipients of this part are no longer stored; it may already exist: check list_batch_calls.")
-    fields = plan.doc["settings"] | {"name": state.name, "tasks": json.loads(tasks)}
-    return {key: fields[key] for key in WIRE_ORDER if key in fields}
+    fields = plan.doc["settings"] | {"name": state.name}
+    cut = WIRE_ORDER.index("tasks")
+    before = [json.dumps(key) + ":" + json.dumps(fields[key], ensure_ascii=False, separators=(",", ":")) for key in WIRE_ORDER[:cut] if key in fields]
+    after = [json.dumps(key) + ":" + json.dumps(fields[key], ensure_ascii=False, separators=(",", ":")) for key in WIRE_ORDER[cut + 1 :] if key in fields]
+    return ("{" + ",".join([*before, '"tasks":' + tasks, *after]) + "}").encode()
 
 
 async def renew_lease(journal: Journal, handle: str, index: int, lease_seconds: float) -> None:

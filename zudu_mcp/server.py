@@ -143,12 +143,66 @@ def spec_name(spec: ToolSpec) -> str:
     return spec.name or spec.build.__name__.removesuffix("_tool")
 
 
+class LazyTool(CheckedTool):
+    """A tool published from its cached schema; its argument model is built on its first call, not at start-up.
+
+    Building the tools' argument models and their JSON schemas was a third of start-up; tools/list
+    needs only the schemas, and most sessions call a few tools. The real tool is the one
+    build_tool makes, built once and then used for every call.
+    """
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        return await self.real().run(arguments, context, convert_result)
+
+    def real(self) -> Tool:
+        built = self.__dict__.get("_real")
+        if built is None:
+            spec, backend = self.fn
+            built = self.__dict__["_real"] = build_tool(spec, backend)
+        return built
+
+
+def lazy_tools(specs: list[ToolSpec], backend: Backend) -> list[Tool] | None:
+    """The tools from the schema cache, or None (no cache yet, or made by other code): then they are built and cached."""
+    from zudu_mcp import schema_cache
+
+    key = schema_cache.key(variant=f"confirm={backend.settings.mcp_confirm == 'off'}")
+    cached = schema_cache.load(key)
+    if cached is None:
+        tools = [build_tool(spec, backend) for spec in specs]
+        schema_cache.save(key, {tool.name: published_fields(tool) for tool in tools})
+        return tools
+    names = [spec_name(spec) for spec in specs]
+    if any(name not in cached for name in names):
+        return None
+    placeholder = placeholder_metadata()
+    from mcp.types import ToolAnnotations
+
+    return [LazyTool.model_construct(fn=(spec, backend), fn_metadata=placeholder, is_async=True, context_kwarg=None, resolved_params={},
+                                     resolver_plans={}, icons=None, meta=None,
+                                     **(cached[name] | {"annotations": ToolAnnotations.model_validate(cached[name]["annotations"])}))
+            for spec, name in zip(specs, names, strict=True)]
+
+
+def published_fields(tool: Tool) -> dict[str, Any]:
+    annotations = tool.annotations.model_dump(mode="json", exclude_none=True) if tool.annotations else None
+    return {"name": tool.name, "title": tool.title, "description": tool.description, "parameters": tool.parameters, "annotations": annotations}
+
+
+@functools.cache
+def placeholder_metadata() -> Any:
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+
+    return FuncMetadata(arg_model=ArgModelBase, output_schema=OUTPUT_SCHEMA)
+
+
 def create_server(settings: Settings | None = None, *, backend: Backend | None = None, **transport_options: Any) -> MCPServer:
     """`transport_options` (HTTP only): the SDK's token_verifier, auth, middleware and request_state_security."""
     backend = backend or Backend(settings or Settings())
     from mcp.server.subscriptions import InMemorySubscriptionBus
 
-    tools = [build_tool(spec, backend) for spec in published_specs(backend.settings)]
+    specs = published_specs(backend.settings)
+    tools = lazy_tools(specs, backend) or [build_tool(spec, backend) for spec in specs]
     bus = resources.watcher(backend).bus = InMemorySubscriptionBus()  # completion notices reach listen streams through it
     server = MCPServer(
         name="zudu",

@@ -20,7 +20,7 @@ from zudu_mcp.consent import check_handle, new_handle, usable
 from zudu_mcp.delivery import Delivery, Options, PartResult, Stopped, deliver
 from zudu_mcp.journal import StoredPlan
 from zudu_mcp.plan import Context as PlanContext
-from zudu_mcp.plan import choose_agent, choose_caller, describe_retries, digest, field_hashes, intent_of, plan_create
+from zudu_mcp.plan import Identity, choose_agent, choose_caller, describe_retries, digest, field_hashes, identity, intent_of, plan_create
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
@@ -75,13 +75,19 @@ def read_rows(backend: Backend):
 
 
 async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = False) -> StoredPlan:
-    """The stored plan of this intent (the same arguments mean the same plan at any hour), else a new one."""
-    from zudu_mcp.recipients.sources import ListError
+    """The stored plan of this intent (the same arguments mean the same plan at any hour), else a new one.
 
+    Two trips to a worker thread, not six: one to name the intent and look for its plan, one to
+    build, store and read back the new plan (each trip costs a wake-up of the event loop).
+    """
     journal = backend.journal()
-    given = campaign.given()
-    intent = intent_of(ACTION, journal.account, given)
-    existing = await anyio.to_thread.run_sync(journal.plan_by_intent, ACTION, intent)
+
+    def look_up() -> tuple[dict[str, Any], Identity, StoredPlan | None]:
+        given = campaign.given()  # once: the plan reuses it (1,000 recipients cost as much to dump as to read)
+        ident = identity(ACTION, journal.account, given)
+        return given, ident, journal.plan_by_intent(ACTION, ident.intent)
+
+    given, ident, existing = await anyio.to_thread.run_sync(look_up)
     if existing is not None and not (again and existing.state == "done"):
         return existing
     client = backend.client()
@@ -101,34 +107,46 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
     now = backend.now()
     handle = new_handle(backend.sandbox)
     expires = now.timestamp() + backend.settings.mcp_confirm_ttl_seconds
-    await anyio.to_thread.run_sync(lambda: journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building"))
-    def build():
+
+    def build() -> StoredPlan:
         from zudu_mcp.suppression import for_backend
 
         context = PlanContext(now, journal.account, backend.settings, read_rows(backend), for_backend(backend).checker())
-        return plan_create(campaign, agent, from_number, caller_note, context,
-                           lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json))
+        journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building")
+        try:
+            plan = plan_create(campaign, agent, from_number, caller_note, context,
+                               lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json), given=given, ident=ident)
+        except BaseException:
+            journal.drop_plan(handle)
+            raise
+        if again and existing is not None:
+            plan.intent = intent_of(ACTION, journal.account, given | {"again_after": existing.handle})
+        doc = plan.doc | {"summary": plan.summary, "findings": [f.as_dict() for f in plan.findings]}
+        journal.finish_plan(handle, plan.intent, doc, [(p.index, p.name, p.body_hash) for p in plan.parts])
+        stored = journal.plan(handle)
+        assert stored is not None
+        return stored
 
     try:
-        plan = await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
-    except BaseException as exc:
-        await anyio.to_thread.run_sync(journal.drop_plan, handle)
-        if isinstance(exc, ListError):
-            raise Refusal(str(exc), "recipients") from None
-        if isinstance(exc, OSError):  # its text may hold a path outside what the assistant may see
-            raise Refusal(f"could not read the recipients file ({exc.strerror or type(exc).__name__}).", "recipients") from None
-        if isinstance(exc, UnicodeError | RecursionError) or type(exc) is ValueError:
-            raise Refusal(f"could not read the recipients: {type(exc).__name__}", "recipients") from None
-        raise
-    if again and existing is not None:
-        plan.intent = intent_of(ACTION, journal.account, given | {"again_after": existing.handle})
-    doc = plan.doc | {"summary": plan.summary, "findings": [f.as_dict() for f in plan.findings]}
-    await anyio.to_thread.run_sync(
-        lambda: journal.finish_plan(handle, plan.intent, doc, [(p.index, p.name, p.body_hash) for p in plan.parts])
-    )
-    stored = await anyio.to_thread.run_sync(journal.plan, handle)
-    assert stored is not None
-    return stored
+        return await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
+    except Exception as exc:
+        refusal = reading_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+def reading_refusal(exc: Exception) -> Refusal | None:
+    """A list that could not be read, said without a path or a traceback."""
+    from zudu_mcp.recipients.sources import ListError
+
+    if isinstance(exc, ListError):
+        return Refusal(str(exc), "recipients")
+    if isinstance(exc, OSError):  # its text may hold a path outside what the assistant may see
+        return Refusal(f"could not read the recipients file ({exc.strerror or type(exc).__name__}).", "recipients")
+    if isinstance(exc, UnicodeError | RecursionError) or type(exc) is ValueError:
+        return Refusal(f"could not read the recipients: {type(exc).__name__}", "recipients")
+    return None
 
 
 def consent_result(backend: Backend, plan: StoredPlan, ctx: Context | None, *, sent_now: bool = False) -> CallToolResult:
@@ -151,11 +169,13 @@ def consent_result(backend: Backend, plan: StoredPlan, ctx: Context | None, *, s
     return results.reply("\n".join(lines), structured, sandbox=backend.sandbox)
 
 
-def plan_facts(plan: StoredPlan) -> dict[str, Any]:
+def plan_facts(plan: StoredPlan, *, words: bool = True) -> dict[str, Any]:
+    """`words=False` leaves out the summary and the findings' texts: a result whose message says them already stays small."""
     doc = plan.doc
-    return {"summary": doc["summary"], "findings": doc["findings"], "when": doc.get("when"), "mode": doc.get("mode"),
-            "recipients": doc.get("recipients"), "parts": doc.get("parts"), "agent": doc.get("agent"), "from_number": doc.get("from_number"),
-            "problems": doc.get("problems")}
+    facts = {"summary": doc["summary"], "findings": doc["findings"]} if words else {
+        "findings": [{"kind": f["kind"], "warning": f["warning"]} for f in doc["findings"]]}
+    return facts | {"when": doc.get("when"), "mode": doc.get("mode"), "recipients": doc.get("recipients"), "parts": doc.get("parts"),
+                    "agent": doc.get("agent"), "from_number": doc.get("from_number"), "problems": doc.get("problems")}
 
 
 def preview_batch_call_tool(backend: Backend):
@@ -263,16 +283,21 @@ def refused_consent(backend: Backend, stored: StoredPlan, decision: Any, ctx: Co
 
 def delivered_already(backend: Backend, stored: StoredPlan, *, by_token: bool = False) -> CallToolResult:
     parts = backend.journal().parts(stored.handle)
-    ids = [p.batch_call_id for p in parts if p.batch_call_id]
+    all_ids = [p.batch_call_id for p in parts if p.batch_call_id]
+    ids, hidden = ends(all_ids)
     made = describe_instant(int(stored.created_at * 1000), stored.doc.get("timezone") or "UTC", backend.now())
     head = "Already created with this confirmation" if by_token else "Not created again: an identical create already made"
-    lines = [f"{head} ({made.relative}): " + ", ".join(ids) + ". Nothing was sent now.",
+    shown = ", ".join(ids[:SHOWN_FIRST] + ([f"... {hidden} more"] if hidden else []) + ids[SHOWN_FIRST:])
+    lines = [f"{head} ({made.relative}): {shown}. Nothing was sent now.",
              "get_batch_call shows its progress; allow_duplicate: true creates another campaign."]
+    if hidden:
+        lines.append(f"All {len(all_ids)} parts: {rest_of(stored.doc.get('name') or '')}.")
     from zudu_mcp.zudu.models import BatchCall
 
-    batches = [BatchCall.model_validate(p.batch).model_dump() for p in parts if p.batch]
-    return results.reply("\n".join(lines), {"duplicates": ids, "batch_call": batches[0] if batches else None, "batch_calls": batches},
-                         sandbox=backend.sandbox)
+    batches = [BatchCall.model_validate(p.batch) for p in ends([p for p in parts if p.batch])[0]]
+    dumps = [batch.model_dump() for batch in batches] if len(all_ids) <= 1 else [brief(batch) for batch in batches]
+    return results.reply("\n".join(lines), {"duplicates": ids, "batch_call": batches[0].model_dump() if batches else None, "batch_calls": dumps,
+                                            "parts": {"total": len(parts), "shown": len(ids)}}, sandbox=backend.sandbox)
 
 
 async def send(backend: Backend, client: Any, stored: StoredPlan, ctx: Context, *, resend: bool) -> CallToolResult:
@@ -304,8 +329,13 @@ def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -
         lines = [f"{verb} {first.batch_call_id} {quote(first.name or doc['name'])}", f"Status: {first.status or 'unknown'}"]
     else:
         lines = [f"Created {len(created)} batch calls for {doc['recipients']} recipients (Zudu takes at most 1000 per batch):"]
-        lines += [f"- {part.batch.batch_call_id} {quote(part.batch.name)}: {part.count} recipients, {part.batch.status}"
-                  + (" (existed already)" if part.status in ("existing", "found") else "") for part in delivery.parts if part.batch]
+        made = [part for part in delivery.parts if part.batch]
+        shown, hidden = ends(made)
+        for part in shown:
+            lines.append(f"- {part.batch.batch_call_id} {quote(part.batch.name)}: {part.count} recipients, {part.batch.status}"
+                         + (" (existed already)" if part.status in ("existing", "found") else ""))
+            if hidden and part is shown[SHOWN_FIRST - 1]:
+                lines.append(f"- ... {hidden} more batches: {rest_of(doc['name'])}")
     start = None
     if (first.status or "") == "draft":
         lines.append("When: not scheduled; it is a draft and dials nobody until it is executed.")
@@ -322,13 +352,16 @@ def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -
     lines.append("Quiet hours: " + (f"{quiet['start_time']}–{quiet['end_time']} {quiet['timezone']} (no calls in this window)" if quiet and quiet.get("enabled", True) else "none"))
     lines += [("Warning: " if f["warning"] else "Note: ") + f["text"].rstrip(".") + "." for f in doc["findings"]
               if f["kind"] not in ("quiet_hours",) or f["warning"]]
+    shown_batches, hidden = ends(created)
     structured = {
-        "duplicates": [p.batch.batch_call_id for p in earlier if p.batch],
+        "duplicates": [p.batch.batch_call_id for p in earlier if p.batch][:SHOWN_FIRST],
         "batch_call": first.model_dump(),
-        "batch_calls": [b.model_dump() for b in created[:20]],
+        "batch_calls": [b.model_dump() if len(created) == 1 else brief(b) for b in shown_batches],
+        "parts": {"total": len(delivery.parts), "created": len(created), "existed": len(earlier), "shown": len(shown_batches),
+                  "rest": rest_of(doc["name"]) if hidden else None},
         "start": start.as_dict() if start else None,
         "schedule": doc.get("schedule"),
-        "plan": plan_facts(stored),
+        "plan": plan_facts(stored, words=False),  # the message has every finding's words
     }
     return "\n".join(lines), structured
 
@@ -340,11 +373,14 @@ def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -
     lines = []
     if len(delivery.parts) > 1:
         lines.append(f"Campaign {quote(stored.doc['name'])}: {len(delivery.batches)} of {len(delivery.parts)} batches exist.")
-        for part in delivery.parts:
-            lines.append(f"- part {part.index + 1} {quote(part.name)}: " + describe_part(part))
+        lines += stopped_lines(delivery, stuck, stored.doc["name"])
     retry = next_call(ACTION, token)
+    statuses: dict[str, int] = {}
+    for part in delivery.parts:
+        statuses[part.status] = statuses.get(part.status, 0) + 1
     structured: dict[str, Any] = {"parts": [{"index": p.index, "status": p.status, "batch_call_id": p.batch.batch_call_id if p.batch else None,
-                                             "error": p.error} for p in delivery.parts[:50]], "retry_call": retry, "confirmation_token": token}
+                                             "error": p.error} for p in telling_parts(delivery, stuck)],
+                                  "part_counts": statuses, "retry_call": retry, "confirmation_token": token}
     if stuck.status == "failed":
         lines.insert(0, f"Zudu did not create {quote(stuck.name)}: {stuck.error}")
         lines.append(f"Nothing else was sent. Fix the cause, then {retry} resumes: parts that exist are not sent again.")
@@ -366,6 +402,52 @@ def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -
                      f"the explicit resend is {next_call(ACTION, resend.handle)}" + (" (or resend_unconfirmed: true)" if backend.settings.mcp_confirm == "off" else "") + ".")
         structured["resend_token"] = resend.handle
     return results.reply("\n".join(lines), structured, sandbox=backend.sandbox, error=True, code="unknown")
+
+
+SHOWN_FIRST, SHOWN_LAST = 3, 2  # a result names the first and last parts of a long campaign, and where the rest are
+
+
+def ends(items: list[Any]) -> tuple[list[Any], int]:
+    """The first and last few items, and how many lie between: results stay small at 300 parts."""
+    if len(items) <= SHOWN_FIRST + SHOWN_LAST:
+        return items, 0
+    return items[:SHOWN_FIRST] + items[-SHOWN_LAST:], len(items) - SHOWN_FIRST - SHOWN_LAST
+
+
+def rest_of(name: str) -> str:
+    return f"list_batch_calls(name={quote(name, 80)}) lists every part, page by page"
+
+
+def brief(batch: Any) -> dict[str, Any]:
+    """One part of a long campaign in structured content: what identifies it, not Zudu's whole object."""
+    return {"batch_call_id": batch.batch_call_id, "name": batch.name, "status": batch.status, "total_task_count": batch.total_task_count,
+            "scheduled_timestamp": batch.scheduled_timestamp}
+
+
+def telling_parts(delivery: Delivery, stuck: PartResult) -> list[PartResult]:
+    """The parts a stopped create names: the first and last that exist, the one that stopped, the first not sent."""
+    made = [part for part in delivery.parts if part.batch]
+    unsent = [part for part in delivery.parts if part.status == "not_sent"]
+    if len(delivery.parts) <= SHOWN_FIRST + SHOWN_LAST + 2:
+        return delivery.parts
+    chosen = ends(made)[0] + [stuck] + unsent[:1]
+    return sorted({part.index: part for part in chosen}.values(), key=lambda part: part.index)
+
+
+def stopped_lines(delivery: Delivery, stuck: PartResult, name: str) -> list[str]:
+    if len(delivery.parts) <= SHOWN_FIRST + SHOWN_LAST + 2:  # short: every part by name
+        return [f"- part {part.index + 1} {quote(part.name)}: " + describe_part(part) for part in delivery.parts]
+    lines, last = [], -1
+    unsent = sum(1 for part in delivery.parts if part.status == "not_sent")
+    for part in telling_parts(delivery, stuck):
+        if part.index > last + 1 and part.status != "not_sent":
+            lines.append(f"- ... parts {last + 2}-{part.index} exist: {rest_of(name)}")
+        if part.status == "not_sent":
+            lines.append(f"- parts {part.index + 1}-{len(delivery.parts)} ({unsent}): not sent")
+            break
+        lines.append(f"- part {part.index + 1} {quote(part.name)}: " + describe_part(part))
+        last = part.index
+    return lines
 
 
 def describe_part(part: PartResult) -> str:

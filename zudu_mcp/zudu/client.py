@@ -83,9 +83,12 @@ class ZuduClient:
     async def create_batch_call(self, request: CreateBatchCallRequest) -> BatchCall:
         return await self.create_batch_call_body(request.to_wire())
 
-    async def create_batch_call_body(self, body: dict[str, Any]) -> BatchCall:
-        """Sends a body exactly as planned (validated when the plan was made)."""
-        payload = await self._request("POST", "/batch-call", json=body)
+    async def create_batch_call_body(self, body: dict[str, Any] | bytes) -> BatchCall:
+        """Sends a body exactly as planned (validated when the plan was made); bytes are its JSON, sent as they are."""
+        if isinstance(body, bytes):
+            payload = await self._request("POST", "/batch-call", content=body)
+        else:
+            payload = await self._request("POST", "/batch-call", json=body)
         return self._batch(payload, wrote=True)
 
     async def get_batch_call(self, batch_call_id: str) -> BatchCall:
@@ -186,14 +189,15 @@ class ZuduClient:
         return self._batch(payload, wrote=True) if isinstance(data, dict) and data.get("batch_call_id") else None
 
     async def _request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, safe_to_repeat: bool = False
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, safe_to_repeat: bool = False,
+        content: bytes | None = None,
     ) -> Any:
         """Sends again only when Zudu provably did not act: never after a write may have been received."""
         wrote = method != "GET" and not safe_to_repeat
         attempt = 1
         while True:
             try:
-                return await self._send(method, path, json=json, params=params, wrote=wrote)
+                return await self._send(method, path, json=json, params=params, wrote=wrote, content=content)
             except ZuduError as exc:
                 delay = retry_delay(exc, attempt, wrote)
                 if delay is None:
@@ -208,9 +212,12 @@ class ZuduClient:
             await self._sleep(delay)
             attempt += 1
 
-    async def _send(self, method: str, path: str, *, json: Any, params: dict[str, Any] | None, wrote: bool) -> Any:
+    async def _send(self, method: str, path: str, *, json: Any, params: dict[str, Any] | None, wrote: bool, content: bytes | None = None) -> Any:
         try:
-            response = await self._http.request(method, path, json=json, params=params)
+            if content is not None:  # JSON encoded already (a plan part): not decoded and encoded again
+                response = await self._http.request(method, path, content=content, params=params, headers={"Content-Type": "application/json"})
+            else:
+                response = await self._http.request(method, path, json=json, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise RequestNotSent(
                 f"Could not reach Zudu ({type(exc).__name__}); nothing was sent. "
