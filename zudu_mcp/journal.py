@@ -258,18 +258,20 @@ class Journal:
 
         One transaction, so no reader sees an open plan with unnamed parts; not synced to disk (see _unsynced).
         """
+        names = "UPDATE plan_parts SET name = ?, body_hash = ? WHERE handle = ? AND idx = ?".replace("?", self._placeholder)
+        opened = "UPDATE plans SET intent = ?, doc = ?, state = ? WHERE handle = ?".replace("?", self._placeholder)
+        rows = [(name, body_hash, handle, index) for index, name, body_hash in parts]
+        values = (intent, json.dumps(doc, ensure_ascii=False), state, handle)
         with self._lock, self._unsynced():
-            if self._placeholder == "?":
-                self._db.execute("BEGIN IMMEDIATE")
+            if self._placeholder != "?":  # PostgreSQL (autocommit connection): an explicit transaction
+                with self._db.transaction(), self._db.cursor() as cursor:
+                    cursor.executemany(names, rows)
+                    cursor.execute(opened, values)
+                return
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
-                    "UPDATE plan_parts SET name = ?, body_hash = ? WHERE handle = ? AND idx = ?".replace("?", self._placeholder),
-                    [(name, body_hash, handle, index) for index, name, body_hash in parts],
-                )
-                self._db.execute(
-                    "UPDATE plans SET intent = ?, doc = ?, state = ? WHERE handle = ?".replace("?", self._placeholder),
-                    (intent, json.dumps(doc, ensure_ascii=False), state, handle),
-                )
+                self._db.executemany(names, rows)
+                self._db.execute(opened, values)
             except BaseException:
                 self._db.rollback()
                 raise
