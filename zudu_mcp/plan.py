@@ -38,8 +38,7 @@ if TYPE_CHECKING:
     from zudu_mcp.recipients.prepare import RecipientReport
 
 MAX_SHOWN_PROBLEMS = 5
-WIRE_ORDER = ("from_number", "name", "agent_id", "retry_config", "quiet_hours", "retry_rules", "send_now", "tasks", "timezone",
-              "trigger_timestamp", "status", "organization_id")
+WIRE_ORDER = tuple(CreateBatchCallRequest.model_fields)  # the wire model lists Zudu's fields in the order of Zudu's own example
 
 
 @dataclass(frozen=True)
@@ -322,16 +321,20 @@ def choose_region(given: str | None, from_number: str, settings: Settings) -> tu
     return region_of(from_number), "the region of from_number"
 
 
+# Fields the plan decides itself (who, when, how many); every other field the campaign and Zudu's
+# request share is passed through as given, so a new Zudu field needs only those two models.
+DECIDED_BY_THE_PLAN = ("from_number", "name", "agent_id", "tasks", "send_now", "timezone", "trigger_timestamp", "status")
+
+
 def wire_settings(campaign: Campaign, agent: Agent, from_number: str, timing: dict[str, Any]) -> dict[str, Any]:
     """The request body of every part, without its name and tasks."""
-    body: dict[str, Any] = {"from_number": from_number, "agent_id": agent.agent_id}
-    for key in ("retry_config", "quiet_hours", "retry_rules"):
-        value = getattr(campaign, key)
-        if value is not None:
-            body[key] = [rule.to_wire() for rule in value] if isinstance(value, list) else value.to_wire()
-    body["send_now"] = timing["send_now"]
+    body: dict[str, Any] = {"from_number": from_number, "agent_id": agent.agent_id, "send_now": timing["send_now"]}
+    for key in CreateBatchCallRequest.model_fields:
+        value = getattr(campaign, key, None)
+        if key not in DECIDED_BY_THE_PLAN and value is not None:
+            body[key] = [item.to_wire() for item in value] if isinstance(value, list) else value.to_wire() if hasattr(value, "to_wire") else value
     for key, value in (("timezone", timing["timezone"]), ("trigger_timestamp", timing["trigger_ms"] if timing["mode"] == "scheduled" else None),
-                       ("status", timing["status"]), ("organization_id", campaign.organization_id)):
+                       ("status", timing["status"])):
         if value is not None:
             body[key] = value
     return body
