@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -189,6 +189,14 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
         inside = [zone for zone in zones if region_of_zone(zone) == main]
         _PRIMARY[key] = inside[0] if len(inside) == 1 else None
     return _PRIMARY[key]
+
+
+@overload
+def valid_region(region: str) -> str: ...
+
+
+@overload
+def valid_region(region: None) -> None: ...
 
 
 def valid_region(region: str | None) -> str | None:
