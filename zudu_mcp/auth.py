@@ -216,7 +216,8 @@ class JwtVerifier:
         return AccessToken(token=token, client_id=str(client), scopes=scopes, resource=self.audience, subject=subject, claims=claims)
 
 
-def refused(why: str) -> None:
+def refused(why: str) -> AccessToken | None:
+    """Logs why a token was refused; always None, typed as verify_token's answer so `return refused(...)` reads as one step."""
     logger.info("Refused a bearer token: %s", why)
     return None
 

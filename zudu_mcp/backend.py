@@ -20,6 +20,8 @@ from zudu_mcp.config import Settings
 from zudu_mcp.zudu.errors import CredentialsMissing
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from zudu_mcp.journal import Journal
     from zudu_mcp.organizations import Credentials, Tenancy
     from zudu_mcp.sandbox import SandboxState
@@ -97,6 +99,7 @@ class Backend:
             from zudu_mcp.journal import Journal
 
             settings = self.settings
+            path: str | Path  # a file, or the shared journal's URL
             if settings.sandbox:  # its own file: a sandbox rehearsal never touches live state
                 path, account = settings.state_dir / "sandbox" / "journal.sqlite3", "sandbox"
             else:

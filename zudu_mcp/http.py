@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
 from zudu_mcp.config import Settings
 
@@ -307,7 +307,7 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.deadline: asyncio.TimerHandle | None = None
-        self.seen_cycle = None
+        self.seen_cycle: RequestResponseCycle | None = None
         self.limits: ConnectionLimits = self.config.limits  # type: ignore[attr-defined]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -415,7 +415,7 @@ def limit_log_rate(level: str) -> None:
     log_filter = RateLimitedLog()
     root = logging.getLogger()
     if not root.handlers:  # a spawned worker: without a handler Python's last-resort one would bypass the filter
-        handler = logging.StreamHandler(sys.stderr)
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(level)
@@ -463,7 +463,8 @@ def serve(settings: Settings, overrides: dict, *, host: str, port: int, workers:
             workers=workers,
             http=GuardedH11Protocol,
             log_level=settings.log_level.lower(),
-            timeout_keep_alive=settings.mcp_http_idle_timeout_seconds,
+            # uvicorn annotates this as int, but only hands it to loop.call_later: fractional seconds work
+            timeout_keep_alive=settings.mcp_http_idle_timeout_seconds,  # type: ignore[arg-type]
             timeout_graceful_shutdown=10,
             callback_notify=Announcement(
                 os.path.join(scratch, "listening"),

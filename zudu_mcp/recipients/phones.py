@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -65,6 +65,7 @@ def read_plain(raw: object, default_region: str | None, other_region: str | None
         raise InvalidNumber(f"{_short(text)} is not a valid phone number{where}")
     number, kind = parsed
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    assert number.country_code is not None  # phonenumbers.parse always sets it
     other = None
     if national and other_region:
         other = e164_in_region(text, other_region)
@@ -137,6 +138,7 @@ def zone_of(e164: str) -> str | None:
         if len(_ZONE_BY_PREFIX) > 10_000:
             _ZONE_BY_PREFIX.clear()
         number = phonenumbers.parse(e164)
+        assert number.country_code is not None  # phonenumbers.parse always sets it
         _ZONE_BY_PREFIX[key] = _primary_zone(e164, number.country_code, phonenumbers.number_type(number))
     return _ZONE_BY_PREFIX[key]
 
@@ -187,6 +189,14 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
         inside = [zone for zone in zones if region_of_zone(zone) == main]
         _PRIMARY[key] = inside[0] if len(inside) == 1 else None
     return _PRIMARY[key]
+
+
+@overload
+def valid_region(region: str) -> str: ...
+
+
+@overload
+def valid_region(region: None) -> None: ...
 
 
 def valid_region(region: str | None) -> str | None:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from zudu_mcp.recipients.sources import Row
 from zudu_mcp.zudu.models import MAX_DYNAMIC_VARIABLES_BYTES, MAX_NAME_LENGTH, MAX_TASKS
@@ -89,7 +89,7 @@ def normalise(
                 readings.clear()
             readings[key] = found
         if type(found) is not tuple:
-            problem(Rejection(row.line, _shown(raw), str(found)), found.kind)
+            problem(Rejection(row.line, _shown(raw), str(found)), cast(InvalidNumber, found).kind)
             continue
         e164, national, zone, other = found
         if e164 == from_number:

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from zudu_mcp.scheduling.resolver import ScheduledTime, ScheduleRefusal, resolve_schedule
 from zudu_mcp.scheduling.zones import default_date_order
 
 if TYPE_CHECKING:
-    from zudu_mcp.backend import Backend
+    from datetime import datetime
+
+    from zudu_mcp.config import Settings
+
+
+class Clocked(Protocol):
+    """What resolve() reads of a backend: its settings and its clock (a plan passes a stand-in with a fixed now)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ class Resolution:
     date_order: Choice
 
 
-def resolve(text: str, timezone: str | None, date_order: str | None, backend: Backend) -> Resolution:
+def resolve(text: str, timezone: str | None, date_order: str | None, backend: Clocked) -> Resolution:
     settings = backend.settings
     zone = choose_timezone(timezone, settings.default_timezone)
     order = choose_date_order(date_order, settings.date_order, zone.value)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 
 class Record:
-    __slots__ = ()
-    __hash__ = None  # mutable, compared by value (as a non-frozen dataclass)
+    __slots__: tuple[str, ...] = ()
+    # Mutable, compared by value (as a non-frozen dataclass). The data model allows `__hash__ = None`,
+    # but typeshed types object.__hash__ as a method; typeshed's own list/dict use this same ignore.
+    __hash__ = None  # type: ignore[assignment]
 
     def as_dict(self) -> dict:
         return {name: _plain(getattr(self, name)) for name in self.__slots__}

@@ -265,7 +265,7 @@ def _from_reading(said: Said, reading: Reading, calendar: ZoneInfo):
 
 def _refuse_ambiguous_zone(said: Said, reading: Reading, calendar: ZoneInfo, shown: int = 6):
     """A zone word with several readings: refused, each reading computed and offered."""
-    readings = []
+    readings: list[tuple[str, str, str | None]] = []
     for meaning, name in list(reading.zone_candidates.items())[:shown]:
         reading.zone = ZoneInfo(name)
         try:
@@ -288,11 +288,13 @@ def _refuse_ambiguous_zone(said: Said, reading: Reading, calendar: ZoneInfo, sho
 def _out_of_season(said: Said, reading: Reading, calendar: ZoneInfo, instant: datetime, assumptions: list, alternatives: list) -> None:
     """'EST' in July (New York keeps EDT): the region's clock is read; the label's own offset is offered."""
     target = reading.zone
-    there = instant.astimezone(target)
     label_offset = reading.zone_label_offset
+    word = reading.zone_word
+    # The caller checked zone_label_offset; the phrase reader sets it with the zone and its word.
+    assert target is not None and label_offset is not None and word is not None
+    there = instant.astimezone(target)
     if there.utcoffset() == label_offset:
         return
-    word = reading.zone_word
     region = zone_label(target)
     literal = timezone(label_offset, word)
     reading.zone = literal
@@ -321,7 +323,7 @@ def plausible(clock: time) -> bool:
     return CALLING_HOURS[0] <= clock <= CALLING_HOURS[1]
 
 
-def _place(said: Said, reading: Reading, calendar: ZoneInfo):
+def _place(said: Said, reading: Reading, calendar: tzinfo):
     """Date and time from the reading, in the calendar of `calendar`, localised in the named zone."""
     text, now = said.text, said.now
     target = reading.zone or calendar
@@ -362,6 +364,7 @@ def _place(said: Said, reading: Reading, calendar: ZoneInfo):
     if reading.tomorrow_word and local_now.hour < SMALL_HOURS_END:
         _small_hours(reading, local_now, day, clock, at, now, assumptions, alternatives)
     if rolled:
+        assert rolls is not None  # placed() rolls only when the phrase gave a rule
         assumptions.append(f"{rolls[1]}: read as {instant.astimezone(target):%a %d %b %Y}.")
     elif reading.date is not None:
         if instant <= now and reading.date[0] is None:
@@ -561,8 +564,9 @@ def _clock(said: Said, reading: Reading, day: date, zone: tzinfo, assumptions: l
     )
 
 
-def _bare_clock(reading: Reading, assumptions: list[str], placed) -> tuple[time, time]:
+def _bare_clock(reading: Reading, assumptions: list[str], placed) -> tuple[time, time | None]:
     """1-12 with no a.m./p.m.: the reading inside calling hours; when both are, the usual rule; the other is offered."""
+    assert reading.bare is not None  # the caller checked
     hour, minute = reading.bare
     said = reading.time_said
     if reading.part_of_day in ("afternoon", "evening", "night", "tonight"):
@@ -597,7 +601,7 @@ def _soonest(am: time, pm: time, placed) -> time:
     return am if am_at <= pm_at else pm
 
 
-def _next_year(said: Said, reading: Reading, day: date, clock: time, at, calendar: ZoneInfo, assumptions: list[str]) -> datetime:
+def _next_year(said: Said, reading: Reading, day: date, clock: time, at, calendar: tzinfo, assumptions: list[str]) -> datetime:
     text = said.text
     try:
         later = at(day.replace(year=day.year + 1), clock)
@@ -616,7 +620,7 @@ def _next_year(said: Said, reading: Reading, day: date, clock: time, at, calenda
     )
 
 
-def _other_order(said: Said, reading: Reading, clock: time, at, ours: datetime, calendar: ZoneInfo) -> None:
+def _other_order(said: Said, reading: Reading, clock: time, at, ours: datetime, calendar: tzinfo) -> None:
     """A numeric date valid both ways whose reading in our order is past or far: ask instead of guessing."""
     text, now, order = said.text, said.now, said.order
     if reading.date is None or reading.library_date or not re.search(r"\d{1,2}[/.-]\d{1,2}", text) or re.search(r"\d{4}[/.-]\d", text):

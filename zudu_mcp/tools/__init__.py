@@ -1,6 +1,8 @@
-"""The MCP layer: each tool parses its arguments, calls the domain, and formats a short result."""
+"""The MCP layer: each tool parses its arguments, calls the domain, and formats a short result.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the helper `annotations()` below would shadow that
+feature name, and type checkers would then see `annotations` as the `__future__` feature, not the function.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 class ToolSpec:
     """How to build one tool: `build(backend)` returns the tool function, or (function, argument model, consent parameter)."""
 
-    build: Callable[[Backend], Any]
+    build: Callable[["Backend"], Any]
     description: str
     annotations: ToolAnnotations
     name: str = ""

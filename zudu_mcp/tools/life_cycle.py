@@ -7,6 +7,7 @@ of pretending. Every result names what the person can do next.
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -159,7 +160,7 @@ def list_batch_call_tasks_tool(backend: Backend):
         tasks = await all_tasks(backend, batch_call_id)
         counts = Counter(task.status or "UNKNOWN" for task in tasks)
         failures = Counter(task.error_message or "no reason given" for task in tasks if task.status == "FAILED")
-        samples = {reason: [t.to_number for t in tasks if t.status == "FAILED" and (t.error_message or "no reason given") == reason][:3] for reason in failures}
+        samples = {reason: [t.to_number or "(no number)" for t in tasks if t.status == "FAILED" and (t.error_message or "no reason given") == reason][:3] for reason in failures}
         chosen = [task for task in tasks if status is None or task.status == status]
         shown = chosen[page * limit : (page + 1) * limit]
         lines = [f"Tasks of {batch_call_id}: {len(tasks)} total; " + ", ".join(f"{name} {count}" for name, count in counts.most_common())]
@@ -314,7 +315,7 @@ def execute_batch_call_tool(backend: Backend):
         done = []
         for batch in runnable:
             started = await journaled(backend.journal(), "execute", {"batch_call_id": batch.batch_call_id}, batch.batch_call_id,
-                                      lambda b=batch: client.execute_batch_call(b.batch_call_id))
+                                      partial(client.execute_batch_call, batch.batch_call_id))
             done.append((batch.batch_call_id, "started" if started is None else f"started ({started.status})"))
         await db(backend.journal().set_plan_state, approved.handle, "done")
         batch = await client.get_batch_call(runnable[0].batch_call_id)
@@ -518,7 +519,7 @@ def delete_batch_call_tool(backend: Backend):
         done = []
         for batch in found.batches:
             await journaled(backend.journal(), "delete", {"batch_call_id": batch.batch_call_id, "delete": True}, batch.batch_call_id,
-                            lambda b=batch: client.delete_batch_call(b.batch_call_id))
+                            partial(client.delete_batch_call, batch.batch_call_id))
             done.append((batch.batch_call_id, "deleted"))
         await db(backend.journal().set_plan_state, approved.handle, "done")
         lines = [f"Deleted {found.title()} ({found.batches[0].status}) permanently."] + per_part(found, done)

@@ -7,7 +7,7 @@ follow-up campaign is an ordinary plan (`obtain_plan`) confirmed like any create
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, TextContent
 from pydantic import Field, ValidationError
 
 from zudu_mcp.backend import Backend
@@ -101,8 +101,10 @@ def call_again_tool(backend: Backend):
             return delivered_already(backend, plan)
         result = consent_result(backend, plan, ctx)
         head = f"Follow-up of {quote(earlier)}: the {len(chosen)} recipient{'s' if len(chosen) != 1 else ''} in {wanted}, with their variables where Zudu returned them.\n"
-        result.content[0].text = (head + result.content[0].text) if not backend.sandbox else result.content[0].text.replace("\n", "\n" + head, 1)
-        result.structured_content["message"] = result.content[0].text
+        shown = result.content[0]
+        assert isinstance(shown, TextContent)  # results.reply() gives one text block
+        shown.text = (head + shown.text) if not backend.sandbox else shown.text.replace("\n", "\n" + head, 1)
+        result.structured_content["message"] = shown.text
         result.structured_content["follow_up_of"] = [b.batch_call_id for b in found.batches]
         return result
 

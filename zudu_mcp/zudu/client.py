@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -99,9 +99,9 @@ class ZuduClient:
         *,
         page: int = 0,
         limit: int = 20,
-        status: list[str] | None = None,
-        agent_id: list[str] | None = None,
-        name: list[str] | None = None,
+        status: Sequence[str] | None = None,
+        agent_id: Sequence[str] | None = None,
+        name: Sequence[str] | None = None,
         sort_by: str | None = None,
         sort_order: str | None = None,
     ) -> tuple[Page, list[BatchCall]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -377,7 +377,7 @@ def read_page(payload: Any, *, page: int, limit: int) -> Page:
         items = next((data[key] for key in LIST_KEYS if isinstance(data.get(key), list)), None)
         if items is None:
             items = next((value for value in data.values() if isinstance(value, list)), [])
-        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else data
+        pagination = cast("dict[str, Any]", data.get("pagination")) if isinstance(data.get("pagination"), dict) else data
     if isinstance(payload, dict) and isinstance(payload.get("pagination"), dict):
         pagination = payload["pagination"]
     if not isinstance(items, list):
