@@ -213,9 +213,9 @@ async def find_upstream(plan: StoredPlan, state: PartState, client: ZuduClient) 
     """Looks in the filtered list and in the newest batches; a failing or empty list proves nothing."""
     since_ms = ((state.attempted_at or 0) - CLOCK_SLACK_SECONDS) * 1000
     trigger = plan.doc.get("trigger_ms")
-    for search in ({"name": [state.name]}, {}):
+    for names in ([state.name], None):  # by name, then the newest of all
         try:
-            _, candidates = await client.list_batch_calls(limit=100, sort_by="created_at", sort_order="desc", **search)
+            _, candidates = await client.list_batch_calls(limit=100, sort_by="created_at", sort_order="desc", name=names)
         except ZuduError:
             continue
         for batch in candidates:

@@ -176,6 +176,8 @@ class Journal:
         self.account = account
         self.clock = clock
         self._lock = threading.Lock()
+        self._db: Any  # sqlite3 or psycopg: the same execute/fetch surface for what this class uses
+        self._conflict: type[Exception]
         location = str(location)
         if location.startswith(("postgresql://", "postgres://")):
             import psycopg  # lazy: only a shared journal needs it
@@ -313,7 +315,7 @@ class Journal:
             "SELECT handle, action, intent, created_at, expires_at, state, doc FROM plans WHERE handle = ? AND account = ?",
             (handle, self.account),
         ).fetchone()
-        return StoredPlan(*row[:6], json.loads(row[6])) if row else None
+        return StoredPlan(*(*row[:6], json.loads(row[6]))) if row else None
 
     def plan_by_intent(self, action: str, intent: str) -> StoredPlan | None:
         """The plan this intent already made: one still being delivered (any age: unknown outcomes never expire),
@@ -349,12 +351,12 @@ class Journal:
 
     def parts(self, handle: str) -> list[PartState]:
         rows = self._run(f"SELECT {PART_COLUMNS} FROM plan_parts WHERE handle = ? ORDER BY idx", (handle,)).fetchall()
-        return [PartState(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) for row in rows]
+        return [PartState(*(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:])) for row in rows]
 
     def part(self, handle: str, index: int) -> PartState | None:
         """One part: delivery reads the part it is sending, not the whole plan's list each time."""
         row = self._run(f"SELECT {PART_COLUMNS} FROM plan_parts WHERE handle = ? AND idx = ?", (handle, index)).fetchone()
-        return PartState(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) if row else None
+        return PartState(*(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:])) if row else None
 
     def part_tasks(self, handle: str, index: int) -> str | None:
         row = self._run("SELECT tasks FROM plan_parts WHERE handle = ? AND idx = ?", (handle, index)).fetchone()

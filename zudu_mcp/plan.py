@@ -208,15 +208,15 @@ def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note:
         findings.append(Finding("agent", f"agent {agent.shown()} matched by its name"))
     timing = plan_time(campaign, context, findings)
     sources = {key: getattr(campaign, key) for key in ("tasks", "recipients_csv", "recipients_file")}
-    given_arguments, given = given, [key for key, value in sources.items() if value is not None]
-    if len(given) != 1:
-        raise Refusal("send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(given)})." if given else "."), "recipients")
+    given_arguments, chosen = given, [key for key, value in sources.items() if value is not None]
+    if len(chosen) != 1:
+        raise Refusal("send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(chosen)})." if chosen else "."), "recipients")
     region, region_source = choose_region(campaign.default_region, from_number, settings)
     zone_region = region_of_zone(timing["timezone"]) if timing["timezone"] else None
     given_args = given_args_of(campaign, given_arguments)
     ident = ident or identity("create_batch_call", context.account, given_args)
-    value = given_args["tasks"] if given[0] == "tasks" else sources[given[0]]  # the same dicts, already dumped (rows copy them)
-    rows, source = context.read_rows(given[0], value, campaign.phone_column)
+    value = given_args["tasks"] if chosen[0] == "tasks" else sources[chosen[0]]  # the same dicts, already dumped (rows copy them)
+    rows, source = context.read_rows(chosen[0], value, campaign.phone_column)
     report = RecipientReport()
     recipients = normalise(rows, from_number=from_number, default_region=region, other_region=zone_region, report=report)
     skipped = [0]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
@@ -100,20 +100,21 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
     return tool
 
 
-def model_tool(spec: ToolSpec, fn: Any, arg_model: type, consent: Any) -> Tool:
+def model_tool(spec: ToolSpec, fn: Any, arg_model: type[BaseModel], consent: Any) -> Tool:
     """A tool whose arguments are one pydantic model (the campaign), not a function signature."""
     from typing import get_args
 
     from mcp.server.mcpserver.resolve import build_resolver_plans
-    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 
     resolved = {"confirmation": (get_args(consent)[1], True)} if consent is not None else {}
     return CheckedTool(
         fn=fn,
         name=spec.name,
+        title=None,
         description=spec.description,
         parameters=arg_model.model_json_schema(by_alias=True),
-        fn_metadata=FuncMetadata(arg_model=arg_model),
+        fn_metadata=FuncMetadata(arg_model=cast("type[ArgModelBase]", arg_model)),
         is_async=True,
         context_kwarg="ctx",
         resolved_params=resolved,
@@ -157,7 +158,7 @@ class LazyTool(CheckedTool):
     def real(self) -> Tool:
         built = self.__dict__.get("_real")
         if built is None:
-            spec, backend = self.fn
+            spec, backend = cast("tuple[ToolSpec, Backend]", self.fn)  # a lazy tool's fn holds what builds the real one
             built = self.__dict__["_real"] = build_tool(spec, backend)
         return built
 

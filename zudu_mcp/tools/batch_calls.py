@@ -23,14 +23,15 @@ from zudu_mcp.plan import Context as PlanContext
 from zudu_mcp.plan import Identity, choose_agent, choose_caller, describe_retries, digest, field_hashes, identity, intent_of, plan_create
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling.instants import describe_instant
-from zudu_mcp.tools import ToolSpec, annotations, results
+from zudu_mcp.tools import ToolSpec, results
+from zudu_mcp.tools import annotations as hints
 from zudu_mcp.tools.confirmation import Gate, next_call
 from zudu_mcp.untrusted import quote
 from zudu_mcp.zudu.errors import ZuduError
 
 ACTION, RESEND = "create_batch_call", "resend_part"
-CREATE_ANNOTATIONS = annotations("Create a batch call (dials real people)", read_only=False, destructive=True, idempotent=False)
-PREVIEW_ANNOTATIONS = annotations("Plan a batch call (nothing is sent)", read_only=True, destructive=False, idempotent=True)
+CREATE_ANNOTATIONS = hints("Create a batch call (dials real people)", read_only=False, destructive=True, idempotent=False)
+PREVIEW_ANNOTATIONS = hints("Plan a batch call (nothing is sent)", read_only=True, destructive=False, idempotent=True)
 
 PREVIEW_DESCRIPTION = """Plan a batch call (an AI voice agent phones each recipient); nothing is sent. Returns the
 summary to read to the person, with every assumption, and a confirmation_token for
@@ -234,10 +235,10 @@ def create_batch_call_tool(backend: Backend):
             if stored.state == "done":
                 return delivered_already(backend, stored, by_token=bool(token))
             if stored.state == "open":
-                refusal = start_passed(backend, stored)
-                if refusal is not None:
+                passed = start_passed(backend, stored)
+                if passed is not None:
                     journal.set_plan_state(stored.handle, "void", only_from=("open",))
-                    return results.error(refusal, sandbox=backend.sandbox, code="start_passed")
+                    return results.error(passed, sandbox=backend.sandbox, code="start_passed")
                 if not journal.set_plan_state(stored.handle, "confirmed", only_from=("open",)):
                     other = journal.plan_by_intent(ACTION, stored.intent)  # an identical plan is being delivered: that one
                     if other is not None and other.handle != stored.handle:
