@@ -73,8 +73,15 @@ def read_rows(kind: str, value: Any, phone_column: str | None):
 
 def stored(journal: Journal, recipients: int = 2, handle: str = "zp_test") -> tuple[StoredPlan, list[dict[str, Any]]]:
     """A plan stored as obtain_plan stores it, confirmed; and the exact body of each part, as Zudu must receive it."""
-    campaign = Campaign.model_validate({"name": "Renewals", "agent_id": AGENT_ID, "from_number": CALLER, "trigger_timestamp": TRIGGER_MS,
-                                        "recipients_csv": "phone\n" + "\n".join(f"+9196{i:08d}" for i in range(recipients))})
+    campaign = Campaign.model_validate(
+        {
+            "name": "Renewals",
+            "agent_id": AGENT_ID,
+            "from_number": CALLER,
+            "trigger_timestamp": TRIGGER_MS,
+            "recipients_csv": "phone\n" + "\n".join(f"+9196{i:08d}" for i in range(recipients)),
+        }
+    )
     agent = choose_agent(AGENT_ID, [SimpleNamespace(agent_id=AGENT_ID, name="Sales-Renewals")])
     tasks: dict[int, str] = {}
 
@@ -128,8 +135,9 @@ async def test_a_lost_answer_is_unknown_and_the_retry_finds_the_batch(zudu_doubl
     assert journal.parts(plan.handle)[0].outcome == "ok"
 
 
-async def test_before_the_settle_time_an_unknown_part_is_settling_then_found(zudu_double: ZuduDouble, client: ZuduClient, journal: Journal,
-                                                                                clock: Clock) -> None:
+async def test_before_the_settle_time_an_unknown_part_is_settling_then_found(
+    zudu_double: ZuduDouble, client: ZuduClient, journal: Journal, clock: Clock
+) -> None:
     plan, _ = stored(journal)
     options = Options(settle_seconds=90, wait_seconds=10)
     zudu_double.replies.append(Reply(acts=True, drop=True))
@@ -168,8 +176,7 @@ async def test_resend_unknown_sends_exactly_once_more(zudu_double: ZuduDouble, c
     assert [r.body for r in zudu_double.creates] == bodies * 2
 
 
-async def test_a_refused_part_is_failed_and_a_later_delivery_resumes_from_it(zudu_double: ZuduDouble, client: ZuduClient,
-                                                                                journal: Journal) -> None:
+async def test_a_refused_part_is_failed_and_a_later_delivery_resumes_from_it(zudu_double: ZuduDouble, client: ZuduClient, journal: Journal) -> None:
     plan, bodies = stored(journal, recipients=1500)
     assert [b["name"] for b in bodies] == ["Renewals (part 1 of 2)", "Renewals (part 2 of 2)"]
     first = zudu_double.behave_like_zudu
@@ -189,16 +196,14 @@ async def test_a_refused_part_is_failed_and_a_later_delivery_resumes_from_it(zud
     assert [len(r.body["tasks"]) for r in zudu_double.creates] == [1000, 500, 500]
 
 
-async def test_a_later_part_is_not_sent_while_an_earlier_one_is_unresolved(zudu_double: ZuduDouble, client: ZuduClient,
-                                                                             journal: Journal) -> None:
+async def test_a_later_part_is_not_sent_while_an_earlier_one_is_unresolved(zudu_double: ZuduDouble, client: ZuduClient, journal: Journal) -> None:
     plan, _ = stored(journal, recipients=1001)
     zudu_double.replies.append(Reply(drop=True))
     assert await stopped(plan, client, journal, NOW_OPTIONS) == [("unknown", None), ("not_sent", None)]
     assert len(zudu_double.creates) == 1 and [p.outcome for p in journal.parts(plan.handle)] == ["unknown", "new"]
 
 
-async def test_a_part_another_sender_holds_is_waited_for_not_sent(zudu_double: ZuduDouble, client: ZuduClient, journal: Journal,
-                                                                   clock: Clock) -> None:
+async def test_a_part_another_sender_holds_is_waited_for_not_sent(zudu_double: ZuduDouble, client: ZuduClient, journal: Journal, clock: Clock) -> None:
     plan, _ = stored(journal)
     assert journal.claim_part(plan.handle, 0, ("new",), 20)  # a live sender (this very process) is in flight
     with pytest.raises(Stopped) as caught:

@@ -85,8 +85,7 @@ def journal(open_journal: Callable[..., Journal]) -> Journal:
     return open_journal()
 
 
-def stored_plan(journal: Journal, handle: str = "zp_1", intent: str = "intent-1", *, parts: int = 1, expires_in: float = 900,
-                state: str = "open") -> str:
+def stored_plan(journal: Journal, handle: str = "zp_1", intent: str = "intent-1", *, parts: int = 1, expires_in: float = 900, state: str = "open") -> str:
     """A plan as obtain_plan stores it: saved while building, its parts added as the list is read, then finished."""
     journal.save_plan(handle, ACTION, "building:" + handle, journal.clock() + expires_in, {}, state="building")
     for index in range(parts):
@@ -107,7 +106,9 @@ def test_a_finished_plan_has_its_document_and_each_part_named_and_hashed(journal
     assert plan.doc == {"summary": "2 calls", "settings": {"agent_id": "agent_x"}}
     parts = journal.parts("zp_1")
     assert [(p.index, p.name, p.count, p.body_hash, p.outcome) for p in parts] == [
-        (0, "Renewals (part 1 of 2)", 2, "hash-0", "new"), (1, "Renewals (part 2 of 2)", 2, "hash-1", "new")]
+        (0, "Renewals (part 1 of 2)", 2, "hash-0", "new"),
+        (1, "Renewals (part 2 of 2)", 2, "hash-1", "new"),
+    ]
     assert journal.part_tasks("zp_1", 1) == TASKS and journal.part_tasks("zp_1", 2) is None
 
 
@@ -218,8 +219,12 @@ def test_an_ok_part_forgets_its_recipients_and_keeps_zudus_answer(journal: Journ
     journal.claim_part("zp_1", 0, ("new",), 20)
     assert journal.settle_part("zp_1", 0, "ok", batch={"batch_call_id": "batch_call_1", "status": "scheduled"})
     [part] = journal.parts("zp_1")
-    assert (part.outcome, part.batch_call_id, part.batch, part.lease_until) == ("ok", "batch_call_1",
-                                                                                {"batch_call_id": "batch_call_1", "status": "scheduled"}, None)
+    assert (part.outcome, part.batch_call_id, part.batch, part.lease_until) == (
+        "ok",
+        "batch_call_1",
+        {"batch_call_id": "batch_call_1", "status": "scheduled"},
+        None,
+    )
     assert journal.part_tasks("zp_1", 0) is None
 
 

@@ -32,8 +32,9 @@ def read_rows(kind: str, value: Any, phone_column: str | None):
     raise AssertionError(f"unexpected source {kind}")
 
 
-def build(arguments: dict[str, Any], *, now: datetime = SEED_NOW, settings: Settings | None = None, from_number: str = INDIA_CALLER,
-          account: str = "acct") -> tuple[Plan, dict[int, str]]:
+def build(
+    arguments: dict[str, Any], *, now: datetime = SEED_NOW, settings: Settings | None = None, from_number: str = INDIA_CALLER, account: str = "acct"
+) -> tuple[Plan, dict[int, str]]:
     """A plan and what was handed to `store_part` (copied at the moment: the plan clears its own copy)."""
     stored: dict[int, str] = {}
     campaign = Campaign.model_validate({"name": "Renewals", "agent_id": AGENT_ID} | arguments)
@@ -61,34 +62,46 @@ def text_of(plan: Plan, kind: str) -> str:
 
 
 def test_inline_tasks_make_one_part_with_normalised_numbers_and_text_variables() -> None:
-    plan, stored = build({"send_now": True, "tasks": [{"to_number": "+91 96000 11957", "dynamic_variables": {"name": "Aswathi", "due": 42}},
-                                                      {"to_number": "+919600011958"}]})
+    plan, stored = build(
+        {"send_now": True, "tasks": [{"to_number": "+91 96000 11957", "dynamic_variables": {"name": "Aswathi", "due": 42}}, {"to_number": "+919600011958"}]}
+    )
     assert [(p.index, p.name, p.count) for p in plan.parts] == [(0, "Renewals", 2)]
-    assert json.loads(stored[0]) == [{"to_number": "+919600011957", "dynamic_variables": {"name": "Aswathi", "due": "42"}},
-                                     {"to_number": "+919600011958"}]
+    assert json.loads(stored[0]) == [{"to_number": "+919600011957", "dynamic_variables": {"name": "Aswathi", "due": "42"}}, {"to_number": "+919600011958"}]
     assert plan.action == "create_batch_call" and plan.doc["recipients"] == 2 and plan.doc["mode"] == "now"
     assert "+9196" not in json.dumps(plan.doc)  # the stored document never holds a recipient's number
 
 
 def test_the_body_of_a_part_is_the_settings_plus_its_name_and_tasks_in_zudus_order() -> None:
-    plan, stored = build({"schedule": "tomorrow at 10am", "timezone": "Asia/Kolkata", "retry_config": {"max_attempts": 3},
-                          "quiet_hours": {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
-                          "tasks": [{"to_number": "+919600011957"}]})
+    plan, stored = build(
+        {
+            "schedule": "tomorrow at 10am",
+            "timezone": "Asia/Kolkata",
+            "retry_config": {"max_attempts": 3},
+            "quiet_hours": {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
+            "tasks": [{"to_number": "+919600011957"}],
+        }
+    )
     part = plan.parts[0]
     body = plan.body(Part(part.index, part.name, part.count, stored[0]))
     assert list(body) == [key for key in WIRE_ORDER if key in body]
-    assert body == {"from_number": INDIA_CALLER, "name": "Renewals", "agent_id": AGENT_ID, "retry_config": {"enabled": True, "max_attempts": 3},
-                    "quiet_hours": {"enabled": True, "start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
-                    "send_now": False, "tasks": [{"to_number": "+919600011957"}], "timezone": "Asia/Kolkata",
-                    "trigger_timestamp": plan.trigger_ms}
+    assert body == {
+        "from_number": INDIA_CALLER,
+        "name": "Renewals",
+        "agent_id": AGENT_ID,
+        "retry_config": {"enabled": True, "max_attempts": 3},
+        "quiet_hours": {"enabled": True, "start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
+        "send_now": False,
+        "tasks": [{"to_number": "+919600011957"}],
+        "timezone": "Asia/Kolkata",
+        "trigger_timestamp": plan.trigger_ms,
+    }
     CreateBatchCallRequest.model_validate(body)  # what is sent is what Zudu's own rules accept
 
 
 def test_over_a_thousand_recipients_are_split_into_named_parts_of_at_most_a_thousand() -> None:
     csv = "phone\n" + "\n".join(f"+9196{index:08d}" for index in range(2500))
     plan, stored = build({"send_now": True, "recipients_csv": csv})
-    assert [(p.name, p.count) for p in plan.parts] == [("Renewals (part 1 of 3)", 1000), ("Renewals (part 2 of 3)", 1000),
-                                                       ("Renewals (part 3 of 3)", 500)]
+    assert [(p.name, p.count) for p in plan.parts] == [("Renewals (part 1 of 3)", 1000), ("Renewals (part 2 of 3)", 1000), ("Renewals (part 3 of 3)", 500)]
     assert [len(json.loads(stored[i])) for i in range(3)] == [1000, 1000, 500]
     assert json.loads(stored[2])[-1] == {"to_number": "+919600002499"}
     assert "3 batches of at most 1000" in text_of(plan, "parts") and plan.doc["parts"] == 3
@@ -105,11 +118,15 @@ def test_a_long_name_is_cut_so_that_every_part_name_fits_zudus_limit() -> None:
 # ---- findings -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("arguments", "settings", "expected"), [
-    ({}, Settings(), "1 number without a country code read as IN (the region of from_number)"),
-    ({}, Settings(default_region="IN"), "read as IN (ZUDU_DEFAULT_REGION)"),
-    ({"default_region": "in"}, Settings(), "read as IN (given)"),
-], ids=["from the caller", "from the setting", "given"])
+@pytest.mark.parametrize(
+    ("arguments", "settings", "expected"),
+    [
+        ({}, Settings(), "1 number without a country code read as IN (the region of from_number)"),
+        ({}, Settings(default_region="IN"), "read as IN (ZUDU_DEFAULT_REGION)"),
+        ({"default_region": "in"}, Settings(), "read as IN (given)"),
+    ],
+    ids=["from the caller", "from the setting", "given"],
+)
 def test_numbers_without_a_country_code_say_which_region_read_them(arguments: dict, settings: Settings, expected: str) -> None:
     plan, stored = build(arguments | {"send_now": True, "tasks": [{"to_number": "96000 11957"}, {"to_number": "+14155550100"}]}, settings=settings)
     assert expected in text_of(plan, "region")
@@ -117,8 +134,12 @@ def test_numbers_without_a_country_code_say_which_region_read_them(arguments: di
 
 
 def test_dropped_rows_are_a_warning_with_their_lines_and_are_not_sent() -> None:
-    plan, stored = build({"send_now": True, "tasks": [{"to_number": "+919600011957"}, {"to_number": "not a number"},
-                                                      {"to_number": "+91 96000 11957"}, {"to_number": INDIA_CALLER}]})
+    plan, stored = build(
+        {
+            "send_now": True,
+            "tasks": [{"to_number": "+919600011957"}, {"to_number": "not a number"}, {"to_number": "+91 96000 11957"}, {"to_number": INDIA_CALLER}],
+        }
+    )
     [dropped] = [f for f in plan.findings if f.kind == "dropped"]
     assert dropped.warning and dropped.text.startswith("3 rows of the inline tasks not called (2 refused, 1 duplicate")
     assert "line 2" in dropped.text and "line 3" in dropped.text and "line 4" in dropped.text
@@ -130,20 +151,21 @@ def test_calling_outside_the_recipients_local_window_is_a_warning() -> None:
     # 08:00 UTC is 13:30 in India but 00:00 in San Francisco.
     plan, _ = build({"send_now": True, "tasks": [{"to_number": "+919600011957"}, {"to_number": "+14155550100"}, {"to_number": "+14155550101"}]})
     [window] = [f for f in plan.findings if f.kind == "calling_window"]
-    assert window.warning and window.text == ("2 recipients would be called outside 08:00-21:00 their local time: "
-                                              "2 in America/Los_Angeles (Thu 00:00)")
+    assert window.warning and window.text == ("2 recipients would be called outside 08:00-21:00 their local time: 2 in America/Los_Angeles (Thu 00:00)")
 
 
 def test_a_draft_calls_nobody_so_has_no_window_findings() -> None:
-    plan, _ = build({"status": "draft", "tasks": [{"to_number": "+14155550100"}],
-                     "quiet_hours": {"start_time": "07:00", "end_time": "09:00", "timezone": "UTC"}})
+    plan, _ = build(
+        {"status": "draft", "tasks": [{"to_number": "+14155550100"}], "quiet_hours": {"start_time": "07:00", "end_time": "09:00", "timezone": "UTC"}}
+    )
     assert plan.doc["mode"] == "draft" and not {"calling_window", "quiet_hours"} & set(kinds(plan))
 
 
 def test_quiet_hours_that_cover_the_start_say_when_calls_first_go_out() -> None:
     start = int(datetime(2026, 2, 12, 23, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp() * 1000)
-    found = calling_findings(start, {"Asia/Kolkata": 3}, {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
-                             "08:00-21:00", "Asia/Kolkata", SEED_NOW)
+    found = calling_findings(
+        start, {"Asia/Kolkata": 3}, {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"}, "08:00-21:00", "Asia/Kolkata", SEED_NOW
+    )
     assert [(f.kind, f.warning) for f in found] == [("quiet_hours", False), ("quiet_hours", True), ("calling_window", True)]
     assert found[0].text == "quiet hours 22:00–08:00 Asia/Kolkata"
     assert "calls first go out at Fri 13 Feb 2026, 08:00 IST" in found[1].text
@@ -152,8 +174,9 @@ def test_quiet_hours_that_cover_the_start_say_when_calls_first_go_out() -> None:
 
 def test_quiet_hours_that_do_not_cover_the_start_are_only_stated() -> None:
     start = int(datetime(2026, 2, 12, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp() * 1000)
-    found = calling_findings(start, {"Asia/Kolkata": 1}, {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
-                             "08:00-21:00", "Asia/Kolkata", SEED_NOW)
+    found = calling_findings(
+        start, {"Asia/Kolkata": 1}, {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"}, "08:00-21:00", "Asia/Kolkata", SEED_NOW
+    )
     assert [(f.kind, f.warning) for f in found] == [("quiet_hours", False)]
     disabled = {"enabled": False, "start_time": "10:00", "end_time": "14:00", "timezone": "Asia/Kolkata"}
     assert calling_findings(start, {"Asia/Kolkata": 1}, disabled, "08:00-21:00", "Asia/Kolkata", SEED_NOW) == []
@@ -189,8 +212,7 @@ def test_full_numbers_never_conflict_with_the_time_zone() -> None:
 def test_a_relative_schedule_is_resolved_against_the_injected_now() -> None:
     plan, _ = build({"schedule": "tomorrow at 10am", "timezone": "Asia/Kolkata", "tasks": [{"to_number": "+919600011957"}]})
     assert plan.trigger_ms == int(datetime(2026, 2, 13, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp() * 1000)
-    later, _ = build({"schedule": "tomorrow at 10am", "timezone": "Asia/Kolkata", "tasks": [{"to_number": "+919600011957"}]},
-                     now=SEED_NOW + timedelta(days=3))
+    later, _ = build({"schedule": "tomorrow at 10am", "timezone": "Asia/Kolkata", "tasks": [{"to_number": "+919600011957"}]}, now=SEED_NOW + timedelta(days=3))
     assert later.trigger_ms == plan.trigger_ms + 3 * 86_400_000
     soon, _ = build({"schedule": "in 2 hours", "tasks": [{"to_number": "+919600011957"}]}, settings=Settings(default_timezone="Asia/Kolkata"))
     assert soon.trigger_ms == int((SEED_NOW + timedelta(hours=2)).timestamp() * 1000)
@@ -215,18 +237,22 @@ PAST_MS = int((SEED_NOW - timedelta(minutes=1)).timestamp() * 1000)
 FUTURE_MS = int((SEED_NOW + timedelta(days=1)).timestamp() * 1000)
 
 
-@pytest.mark.parametrize(("arguments", "code", "says"), [
-    ({"name": None, "send_now": True, "tasks": ONE}, "missing_name", "name is required"),
-    ({"name": "", "send_now": True, "tasks": ONE}, "missing_name", "name is required"),
-    ({"send_now": True, "tasks": ONE, "recipients_csv": "phone\n+919600011958"}, "recipients", "(got tasks, recipients_csv)"),
-    ({"send_now": True}, "recipients", "exactly one of tasks, recipients_csv or recipients_file."),
-    ({"trigger_timestamp": PAST_MS, "tasks": ONE}, "past", "trigger_timestamp is in the past"),
-    ({"trigger_timestamp": FUTURE_MS * 1000, "tasks": ONE}, "time", "looks like micro- or nanoseconds"),
-    ({"trigger_timestamp": FUTURE_MS // 1000, "tasks": ONE}, "time", "looks like Unix seconds"),
-    ({"tasks": ONE}, "time", "trigger_timestamp is missing"),
-    ({"schedule": "tomorrow at 10am", "send_now": True, "tasks": ONE}, "contradiction", "Send only one of them"),
-    ({"send_now": True, "tasks": [{"to_number": "garbage"}]}, "no_recipients", "no usable recipient"),
-], ids=["no name", "empty name", "two sources", "no source", "past", "microseconds", "seconds", "no time", "two times", "nobody"])
+@pytest.mark.parametrize(
+    ("arguments", "code", "says"),
+    [
+        ({"name": None, "send_now": True, "tasks": ONE}, "missing_name", "name is required"),
+        ({"name": "", "send_now": True, "tasks": ONE}, "missing_name", "name is required"),
+        ({"send_now": True, "tasks": ONE, "recipients_csv": "phone\n+919600011958"}, "recipients", "(got tasks, recipients_csv)"),
+        ({"send_now": True}, "recipients", "exactly one of tasks, recipients_csv or recipients_file."),
+        ({"trigger_timestamp": PAST_MS, "tasks": ONE}, "past", "trigger_timestamp is in the past"),
+        ({"trigger_timestamp": FUTURE_MS * 1000, "tasks": ONE}, "time", "looks like micro- or nanoseconds"),
+        ({"trigger_timestamp": FUTURE_MS // 1000, "tasks": ONE}, "time", "looks like Unix seconds"),
+        ({"tasks": ONE}, "time", "trigger_timestamp is missing"),
+        ({"schedule": "tomorrow at 10am", "send_now": True, "tasks": ONE}, "contradiction", "Send only one of them"),
+        ({"send_now": True, "tasks": [{"to_number": "garbage"}]}, "no_recipients", "no usable recipient"),
+    ],
+    ids=["no name", "empty name", "two sources", "no source", "past", "microseconds", "seconds", "no time", "two times", "nobody"],
+)
 def test_bad_campaigns_are_refused_with_a_code_and_the_fix(arguments: dict, code: str, says: str) -> None:
     refusal = refused(arguments)
     assert (refusal.code, isinstance(refusal, Refusal)) == (code, True)
@@ -240,10 +266,12 @@ def test_the_microsecond_refusal_names_the_milliseconds_to_send() -> None:
 
 # ---- agent and caller ---------------------------------------------------------------------------
 
-AGENTS = [SimpleNamespace(agent_id="agent_11111111-1111-1111-1111-111111111111", name="Sales-Renewals"),
-          SimpleNamespace(agent_id="agent_22222222-2222-2222-2222-222222222222", name="Support"),
-          SimpleNamespace(agent_id="agent_33333333-3333-3333-3333-333333333333", name="support "),
-          SimpleNamespace(agent_id="agent_44444444-4444-4444-4444-444444444444", name="Sales-Renewals (old)")]
+AGENTS = [
+    SimpleNamespace(agent_id="agent_11111111-1111-1111-1111-111111111111", name="Sales-Renewals"),
+    SimpleNamespace(agent_id="agent_22222222-2222-2222-2222-222222222222", name="Support"),
+    SimpleNamespace(agent_id="agent_33333333-3333-3333-3333-333333333333", name="support "),
+    SimpleNamespace(agent_id="agent_44444444-4444-4444-4444-444444444444", name="Sales-Renewals (old)"),
+]
 
 
 def test_an_agent_is_chosen_by_id_or_by_its_exact_case_insensitive_name() -> None:
@@ -254,12 +282,16 @@ def test_an_agent_is_chosen_by_id_or_by_its_exact_case_insensitive_name() -> Non
     assert (by_name.agent_id, by_name.matched_by_name) == ("agent_11111111-1111-1111-1111-111111111111", True)
 
 
-@pytest.mark.parametrize(("given", "agents", "code", "says"), [
-    (None, AGENTS, "missing_agent", "agent_id is required"),
-    ("SUPPORT", AGENTS, "unknown_agent", "several agents have that name"),
-    ("Sales", AGENTS, "unknown_agent", "no agent has exactly that name"),
-    ("Sales-Renewals", None, "unknown_agent", "could not be listed"),
-], ids=["none", "ambiguous", "only partly", "no list"])
+@pytest.mark.parametrize(
+    ("given", "agents", "code", "says"),
+    [
+        (None, AGENTS, "missing_agent", "agent_id is required"),
+        ("SUPPORT", AGENTS, "unknown_agent", "several agents have that name"),
+        ("Sales", AGENTS, "unknown_agent", "no agent has exactly that name"),
+        ("Sales-Renewals", None, "unknown_agent", "could not be listed"),
+    ],
+    ids=["none", "ambiguous", "only partly", "no list"],
+)
 def test_an_agent_that_is_not_one_exact_match_is_refused(given: str | None, agents: list | None, code: str, says: str) -> None:
     with pytest.raises(Refusal) as caught:
         choose_agent(given, agents)
@@ -289,15 +321,15 @@ def test_the_caller_is_the_given_number_or_the_organizations_only_one() -> None:
 def test_the_callers_note_becomes_a_finding_of_the_plan() -> None:
     campaign = Campaign.model_validate({"name": "Renewals", "agent_id": AGENT_ID, "send_now": True, "tasks": ONE})
     number, note = choose_caller(None, [INDIA_CALLER])
-    plan = plan_create(campaign, choose_agent(" SALES-renewals", AGENTS), number, note, Context(SEED_NOW, "acct", Settings(), read_rows),
-                       lambda part: None)
+    plan = plan_create(campaign, choose_agent(" SALES-renewals", AGENTS), number, note, Context(SEED_NOW, "acct", Settings(), read_rows), lambda part: None)
     assert kinds(plan)[:2] == ["caller", "agent"] and "matched by its name" in plan.findings[1].text
     assert plan.doc["settings"]["agent_id"] == "agent_11111111-1111-1111-1111-111111111111"
 
 
 def test_numbers_on_the_do_not_call_list_are_skipped_and_counted() -> None:
-    campaign = Campaign.model_validate({"name": "Renewals", "agent_id": AGENT_ID, "send_now": True,
-                                        "tasks": [{"to_number": "+919600011957"}, {"to_number": "+919600011958"}]})
+    campaign = Campaign.model_validate(
+        {"name": "Renewals", "agent_id": AGENT_ID, "send_now": True, "tasks": [{"to_number": "+919600011957"}, {"to_number": "+919600011958"}]}
+    )
     stored: dict[int, str] = {}
     context = Context(SEED_NOW, "acct", Settings(), read_rows, suppressed=lambda number: number == "+919600011958")
     plan = plan_create(campaign, choose_agent(AGENT_ID, None), INDIA_CALLER, None, context, lambda p: stored.__setitem__(p.index, p.tasks_json))
