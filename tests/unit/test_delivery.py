@@ -238,6 +238,6 @@ async def test_a_lease_that_ends_exactly_now_counts_as_run_out(zudu_double: Zudu
     plan, _ = stored(journal)
     journal.claim_part(plan.handle, 0, ("new",), 20)
     clock.advance(20)
-    with anyio.fail_after(2), pytest.raises(Stopped) as caught:
+    with anyio.fail_after(1), pytest.raises(Stopped) as caught:
         await deliver(plan, client, journal, NOW_OPTIONS)
     assert [p.status for p in caught.value.delivery.parts] == ["unconfirmed"] and zudu_double.creates == []
