@@ -395,7 +395,7 @@ class Journal:
                              "AND outcome = 'pending' AND owner = ?", (handle, index, owner)).rowcount == 1
         return self._run(
             "UPDATE plan_parts SET outcome = 'unknown', error = 'abandoned mid-request' WHERE handle = ? AND idx = ? "
-            "AND outcome = 'pending' AND lease_until < ?",
+            "AND outcome = 'pending' AND (lease_until IS NULL OR lease_until <= ?)",
             (handle, index, self.clock()),
         ).rowcount == 1
 

@@ -406,7 +406,7 @@ def recipient_findings(report: RecipientReport, source: str, region: str | None,
         shown = ", ".join(f"line {p.line} {quote(p.value, 30)} ({p.reason})" for p in report.examples[:MAX_SHOWN_PROBLEMS])
         more = f" and {problems - MAX_SHOWN_PROBLEMS} more" if problems > MAX_SHOWN_PROBLEMS else ""
         found.append(Finding("dropped", f"{problems} row{'s' if problems != 1 else ''} of {source} not called ({report.refused} refused, "
-                             f"{report.duplicates} duplicates): {shown}{more}", warning=True))
+                             f"{report.duplicates} duplicate{'s' if report.duplicates != 1 else ''}): {shown}{more}", warning=True))
     if report.read_with_region:
         found.append(Finding("region", f"{report.read_with_region} number{'s' if report.read_with_region != 1 else ''} without a country code "
                              f"read as {region} ({region_source})"))

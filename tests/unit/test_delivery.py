@@ -228,12 +228,6 @@ async def test_progress_is_reported_part_by_part(zudu_double: ZuduDouble, client
     assert json.dumps([r.body for r in zudu_double.creates]).count("+919600001000") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="delivery.py waits while lease_until > now, journal.abandon_part needs lease_until < now: "
-    "at lease_until == now neither holds and deliver_part loops without sleeping (found by this unit layer; not fixed here)",
-)
 async def test_a_lease_that_ends_exactly_now_counts_as_run_out(zudu_double: ZuduDouble, client: ZuduClient, journal: Journal, clock: Clock) -> None:
     plan, _ = stored(journal)
     journal.claim_part(plan.handle, 0, ("new",), 20)
