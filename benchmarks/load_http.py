@@ -69,7 +69,8 @@ def mcp_server(env: dict[str, str], workers: int) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(port), "--workers", str(workers)],
-        env=env, stderr=subprocess.DEVNULL,
+        env=env,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
@@ -143,8 +144,13 @@ def main() -> None:
     sandbox_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_") and k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as state:
-        env |= {"ZUDU_BASE_URL": f"http://127.0.0.1:{sandbox_port}", "ZUDU_API_KEY": SANDBOX_API_KEY,
-                "ZUDU_API_SECRET": SANDBOX_API_SECRET, "ZUDU_MCP_STATE_DIR": state, "ZUDU_MCP_CONFIRM": "off"}
+        env |= {
+            "ZUDU_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
+            "ZUDU_API_KEY": SANDBOX_API_KEY,
+            "ZUDU_API_SECRET": SANDBOX_API_SECRET,
+            "ZUDU_MCP_STATE_DIR": state,
+            "ZUDU_MCP_CONFIRM": "off",
+        }
         sandbox = subprocess.Popen([sys.executable, "-m", "zudu_mcp", "sandbox", "--port", str(sandbox_port)], env=env, stderr=subprocess.DEVNULL)
         try:
             auth = {"X-API-KEY": SANDBOX_API_KEY, "X-API-SECRET": SANDBOX_API_SECRET}
@@ -157,12 +163,16 @@ def main() -> None:
         finally:
             stop(sandbox)
     ratio = two_workers / one_worker
-    print(f"single client, {args.single_calls} calls one after another: 1 worker p50 {one_worker:.1f} ms (the floor), "
-          f"2 workers p50 {two_workers:.1f} ms = {ratio:.2f}x ({'within' if ratio <= 1.10 else 'NOT within'} 10%); "
-          f"{single_errors} errors")
+    print(
+        f"single client, {args.single_calls} calls one after another: 1 worker p50 {one_worker:.1f} ms (the floor), "
+        f"2 workers p50 {two_workers:.1f} ms = {ratio:.2f}x ({'within' if ratio <= 1.10 else 'NOT within'} 10%); "
+        f"{single_errors} errors"
+    )
     ordered = sorted(latencies)
-    print(f"{args.clients} clients x {args.calls} calls over HTTP, {args.workers} workers: {len(latencies)} calls in {elapsed:.1f} s, "
-          f"{len(errors)} errors; p50 {statistics.median(ordered):.0f} ms, p99 {ordered[int(len(ordered) * 0.99) - 1]:.0f} ms")
+    print(
+        f"{args.clients} clients x {args.calls} calls over HTTP, {args.workers} workers: {len(latencies)} calls in {elapsed:.1f} s, "
+        f"{len(errors)} errors; p50 {statistics.median(ordered):.0f} ms, p99 {ordered[int(len(ordered) * 0.99) - 1]:.0f} ms"
+    )
     for error in errors[:5]:
         print("  error:", error)
 

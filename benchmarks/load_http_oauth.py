@@ -56,8 +56,7 @@ def postgres() -> tuple[str | None, str | None, str]:
     except ImportError:
         return None, None, "psycopg is not installed: uv sync (the dev group has it)"
     data = tempfile.mkdtemp(prefix="zudu-pg-bench.")
-    done = subprocess.run(["bash", str(ROOT / ".ci" / "start-postgres")], env=os.environ | {"ZUDU_TEST_POSTGRES_DATA": data},
-                          capture_output=True, text=True)
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "start-postgres")], env=os.environ | {"ZUDU_TEST_POSTGRES_DATA": data}, capture_output=True, text=True)
     if done.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
         return None, None, f".ci/start-postgres failed: {done.stderr.strip()[-300:]}"
@@ -81,7 +80,9 @@ def start_instance(env: dict[str, str], workers: int) -> tuple[subprocess.Popen,
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(port), "--workers", str(workers)],
-        env=env, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        env=env,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     wait_for(f"http://127.0.0.1:{port}/healthz", process)
     return process, f"http://127.0.0.1:{port}/mcp"
@@ -149,21 +150,41 @@ def main() -> int:
             processes.append(subprocess.Popen([sys.executable, "-m", "zudu_mcp", "sandbox", "--port", str(sandbox_port)], env=env, stderr=subprocess.DEVNULL))
             auth = {"X-API-KEY": SANDBOX_API_KEY, "X-API-SECRET": SANDBOX_API_SECRET}
             wait_for(f"http://127.0.0.1:{sandbox_port}/batch-call/list?limit=1", processes[-1], auth)
-            batch_id = httpx.post(f"http://127.0.0.1:{sandbox_port}/batch-call", json=seed_request_for_tomorrow(datetime.now(UTC)), headers=auth).json()["batch_call_id"]
+            batch_id = httpx.post(f"http://127.0.0.1:{sandbox_port}/batch-call", json=seed_request_for_tomorrow(datetime.now(UTC)), headers=auth).json()[
+                "batch_call_id"
+            ]
             key_file = Path(scratch) / "request-state.key"
             key_file.write_text(os.urandom(32).hex() + "\n")
-            env |= {"ZUDU_BASE_URL": f"http://127.0.0.1:{sandbox_port}", "ZUDU_API_KEY": SANDBOX_API_KEY, "ZUDU_API_SECRET": SANDBOX_API_SECRET,
-                    "ZUDU_MCP_CONFIRM": "off", "ZUDU_MCP_JOURNAL_URL": url, "ZUDU_MCP_OAUTH_ISSUER": issuer, "ZUDU_MCP_RESOURCE_URL": RESOURCE,
-                    "ZUDU_MCP_AUTH_TOKEN": STATIC_TOKEN, "ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(key_file)}
+            env |= {
+                "ZUDU_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
+                "ZUDU_API_KEY": SANDBOX_API_KEY,
+                "ZUDU_API_SECRET": SANDBOX_API_SECRET,
+                "ZUDU_MCP_CONFIRM": "off",
+                "ZUDU_MCP_JOURNAL_URL": url,
+                "ZUDU_MCP_OAUTH_ISSUER": issuer,
+                "ZUDU_MCP_RESOURCE_URL": RESOURCE,
+                "ZUDU_MCP_AUTH_TOKEN": STATIC_TOKEN,
+                "ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(key_file),
+            }
             urls = []
             for host in ("host-a", "host-b"):
                 process, mcp_url = start_instance(env | {"ZUDU_MCP_HOST_ID": host, "ZUDU_MCP_STATE_DIR": str(Path(scratch) / host)}, args.workers)
                 processes.append(process)
                 urls.append(mcp_url)
             with httpx.Client(timeout=30) as http:
-                tokens = [http.post(f"{issuer}/token", data={"grant_type": "client_credentials", "client_id": client, "client_secret": f"secret-{client[-1]}",
-                                                             "scope": "zudu:read zudu:write", "resource": RESOURCE}).json()["access_token"]
-                          for client in (["org-a", "org-b"] * args.clients)[: args.clients]]
+                tokens = [
+                    http.post(
+                        f"{issuer}/token",
+                        data={
+                            "grant_type": "client_credentials",
+                            "client_id": client,
+                            "client_secret": f"secret-{client[-1]}",
+                            "scope": "zudu:read zudu:write",
+                            "resource": RESOURCE,
+                        },
+                    ).json()["access_token"]
+                    for client in (["org-a", "org-b"] * args.clients)[: args.clients]
+                ]
             asyncio.run(load(urls, tokens[:4], 3, batch_id))  # warm every worker's imports and the issuer's keys
             floor = asyncio.run(load(urls, [STATIC_TOKEN] * args.clients, args.calls, batch_id))
             measured = asyncio.run(load(urls, tokens, args.calls, batch_id))

@@ -42,7 +42,11 @@ REGION, FROM = "IN", "+918035315547"
 
 def raw_numbers(count: int) -> list[str]:
     """Numbers as lists have them: a third international, a third national with a trunk 0, a third US."""
-    shapes = (lambda i: f"+91 96{i // 100_000:03d} {i % 100_000:05d}", lambda i: f"094{i:08d}", lambda i: f"+1 415 {200 + i // 10_000 % 800:03d} {i % 10_000:04d}")
+    shapes = (
+        lambda i: f"+91 96{i // 100_000:03d} {i % 100_000:05d}",
+        lambda i: f"094{i:08d}",
+        lambda i: f"+1 415 {200 + i // 10_000 % 800:03d} {i % 10_000:04d}",
+    )
     return [shapes[i % 3](i) for i in range(count)]
 
 
@@ -104,8 +108,12 @@ def in_memory(count: int, runs: int) -> Figure:
 
         pairs.append((cpu(run), base))
     assert kept == count, kept
-    return Figure(f"normalise(), {count:,} rows in memory", statistics.median(p[0] for p in pairs),
-                  statistics.median(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs))
+    return Figure(
+        f"normalise(), {count:,} rows in memory",
+        statistics.median(p[0] for p in pairs),
+        statistics.median(p[1] for p in pairs),
+        statistics.median(p[0] / p[1] for p in pairs),
+    )
 
 
 CHILD = """
@@ -163,8 +171,13 @@ def from_file(count: int, runs: int, folder: Path) -> Figure:
     assert result["kept"] == count, result
     pairs, mib = result["pairs"], 1_048_576
     note = f"peak RSS {result['peak'] / mib:.0f} MiB ({(result['peak'] - result['before']) / mib:.0f} MiB for the list)"
-    return Figure(f"CSV file read + normalise(), {count:,} rows", statistics.median(p[0] for p in pairs),
-                  statistics.median(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs), note)
+    return Figure(
+        f"CSV file read + normalise(), {count:,} rows",
+        statistics.median(p[0] for p in pairs),
+        statistics.median(p[1] for p in pairs),
+        statistics.median(p[0] / p[1] for p in pairs),
+        note,
+    )
 
 
 AGENT = "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e"  # the sandbox's own agent
@@ -177,8 +190,11 @@ class StdioServer:
         import os
 
         state = Path(tempfile.mkdtemp(dir=folder))
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {
-            "ZUDU_SANDBOX": "1", "ZUDU_MCP_STATE_DIR": str(state), "ZUDU_MCP_FILE_ROOTS": str(folder), "ZUDU_MCP_MAX_FILE_MB": "200"} | env
+        environ = (
+            {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")}
+            | {"ZUDU_SANDBOX": "1", "ZUDU_MCP_STATE_DIR": str(state), "ZUDU_MCP_FILE_ROOTS": str(folder), "ZUDU_MCP_MAX_FILE_MB": "200"}
+            | env
+        )
         binary = Path(sys.executable).parent / "zudu-mcp"
         self.process = subprocess.Popen([str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environ)
         self.ids = 0
@@ -222,7 +238,7 @@ class StdioServer:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def peak_rss(self) -> int:
-        line = next(l for l in Path(f"/proc/{self.process.pid}/status").read_text().splitlines() if l.startswith("VmHWM:"))
+        line = next(row for row in Path(f"/proc/{self.process.pid}/status").read_text().splitlines() if row.startswith("VmHWM:"))
         return int(line.split()[1]) * 1024
 
     def close(self) -> None:
@@ -302,8 +318,16 @@ class MinimalZudu:
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 created[0] += 1
-                self.answer({"batch_call_id": f"batch_call_{created[0]:032x}", "name": body["name"], "status": body.get("status") or "scheduled",
-                             "total_task_count": len(body["tasks"]), "from_number": body["from_number"], "agent_id": body["agent_id"]})
+                self.answer(
+                    {
+                        "batch_call_id": f"batch_call_{created[0]:032x}",
+                        "name": body["name"],
+                        "status": body.get("status") or "scheduled",
+                        "total_task_count": len(body["tasks"]),
+                        "from_number": body["from_number"],
+                        "agent_id": body["agent_id"],
+                    }
+                )
 
             def do_GET(self) -> None:  # noqa: N802
                 self.answer({"status": "success", "data": {"agents": [{"agent_id": AGENT, "name": "Bench"}], "phone_numbers": []}})
@@ -343,7 +367,14 @@ def file_create_over_stdio(count: int, runs: int, folder: Path, *, sandbox: bool
         try:
             server.tool("list_agents", {})  # the sandbox is open
             floor_walls.append(wall(lambda: floors.append(cpu(lambda: floor(numbers)))))
-            arguments = {"name": f"File {run}", "agent_id": AGENT, "from_number": FROM, "recipients_file": path.name, "default_region": REGION, "status": "draft"}
+            arguments = {
+                "name": f"File {run}",
+                "agent_id": AGENT,
+                "from_number": FROM,
+                "recipients_file": path.name,
+                "default_region": REGION,
+                "status": "draft",
+            }
             took, cpu_s, size, result = server.tool("create_batch_call", arguments)
             SIZES.append(size)
             peaks.append(server.peak_rss())
@@ -379,17 +410,25 @@ def main() -> None:
     floor(raw_numbers(3))  # loads the metadata of the regions used, for both sides
     normalise_all(rows_of(raw_numbers(3)))
     sizes = [1_000, 100_000] + ([300_000] if args.big else [])
-    print(f"Recipients benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {sys.version.split()[0]} on {sys.platform}")
-    print("floor = libphonenumber parse + is_valid_number + format_number(E164) on the same rows; CPU time (over stdio: the server "
-          "process's CPU for the call, from /proc), wall time in the notes")
+    print(
+        f"Recipients benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]} on {sys.platform}"
+    )
+    print(
+        "floor = libphonenumber parse + is_valid_number + format_number(E164) on the same rows; CPU time (over stdio: the server "
+        "process's CPU for the call, from /proc), wall time in the notes"
+    )
     checks: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory() as folder:
         for count in sizes:
             runs = args.runs or (15 if count <= 1_000 else 3 if count <= 100_000 else 1)
             print(f"{count:,} rows ({runs} runs):")
-            figures = [in_memory(count, runs), from_file(count, runs, Path(folder)), end_to_end_over_stdio(count, runs, Path(folder)),
-                       file_create_over_stdio(count, runs, Path(folder))]
+            figures = [
+                in_memory(count, runs),
+                from_file(count, runs, Path(folder)),
+                end_to_end_over_stdio(count, runs, Path(folder)),
+                file_create_over_stdio(count, runs, Path(folder)),
+            ]
             if count == 100_000:
                 figures.append(file_create_over_stdio(count, runs, Path(folder), sandbox=True))
             for figure in figures:

@@ -116,8 +116,10 @@ def main() -> None:
     library = fresh_process_ms(FIRST_PHRASE.format(phrase="banana"), runs=3)  # reaches dateparser, which refuses it
     print("first phrase in a fresh process (import + resolve), best / median of 9 processes:")
     print(f"  floor (import re, zoneinfo; load a zone)      {floor[0]:6.1f} / {floor[1]:6.1f} ms")
-    print(f"  'tomorrow at 9am'                             {rules[0]:6.1f} / {rules[1]:6.1f} ms   "
-          f"[budget {FIRST_PHRASE_BUDGET_MS} ms: {'ok' if rules[0] <= FIRST_PHRASE_BUDGET_MS else 'OVER'}]")
+    print(
+        f"  'tomorrow at 9am'                             {rules[0]:6.1f} / {rules[1]:6.1f} ms   "
+        f"[budget {FIRST_PHRASE_BUDGET_MS} ms: {'ok' if rules[0] <= FIRST_PHRASE_BUDGET_MS else 'OVER'}]"
+    )
     print(f"  'tomorrow 9am Chicago time' (IANA place table) {place[0]:6.1f} / {place[1]:6.1f} ms")
     print(f"  'banana' (reaches dateparser; 3 processes)    {library[0]:6.0f} / {library[1]:6.0f} ms")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
-import platform
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -22,7 +22,12 @@ import time
 from pathlib import Path
 
 HANDSHAKE = [
-    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}},
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+    },
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
     {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
 ]
@@ -61,8 +66,10 @@ def main() -> None:
     runs = options.parse_args().runs
     for folder in {Path(p) for p in sys.path if p.endswith("site-packages")} | {Path(__file__).resolve().parent.parent / "zudu_mcp"}:
         compileall.compile_dir(folder, quiet=1)
-    print(f"Start-up benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"Start-up benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     bindir = Path(sys.executable).parent
     reference = shutil.which("mcp-server-time", path=str(bindir))
     if reference is None:

@@ -23,7 +23,12 @@ TOKENIZER = ROOT / ".ci" / "converters" / "tokenizer"
 GOAL = 3000  # issue "Consent is a plan": the whole list at most 3,000 tokens
 
 HANDSHAKE = [
-    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}},
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+    },
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
     {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
 ]
@@ -58,7 +63,7 @@ def tools_list_answer(command: list[str], confirm: str = "auto") -> str:
 
 def count_tokens(texts: list[str]) -> list[int]:
     if not (TOKENIZER / "node_modules" / "js-tiktoken").exists():
-        reason = (TOKENIZER.parent / "tokenizer.UNAVAILABLE")
+        reason = TOKENIZER.parent / "tokenizer.UNAVAILABLE"
         sys.exit(f"js-tiktoken is not installed: {reason.read_text().strip() if reason.exists() else 'run `bash .ci/install-converters` once'}")
     done = subprocess.run(["node", "-e", COUNT_TOKENS_JS], input=json.dumps(texts), capture_output=True, text=True, cwd=TOKENIZER, check=True)
     return json.loads(done.stdout)
@@ -81,9 +86,15 @@ def main() -> None:
         {"tool": tool["name"], "tokens": tokens, "schema_tokens": schema_tokens, "chars": len(text)}
         for tool, tokens, schema_tokens, text in zip(tools, tool_counts, schema_counts, per_tool, strict=True)
     ]
-    figures = {"tokenizer": "o200k_base (js-tiktoken 1.0.21)", "tools": rows, "total_tokens": total, "total_chars": len(ours),
-               "floor_mcp_server_time_tokens": floor_total, "goal_tokens": GOAL,
-               "unattended_total_tokens": unattended_total}
+    figures = {
+        "tokenizer": "o200k_base (js-tiktoken 1.0.21)",
+        "tools": rows,
+        "total_tokens": total,
+        "total_chars": len(ours),
+        "floor_mcp_server_time_tokens": floor_total,
+        "goal_tokens": GOAL,
+        "unattended_total_tokens": unattended_total,
+    }
     if args.json:
         print(json.dumps(figures))
         return

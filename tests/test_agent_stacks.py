@@ -43,7 +43,7 @@ NOT_STRICT: dict[str, str] = {}  # every tool is strict since dynamic_variables 
 from zudu_mcp.config import Settings  # noqa: E402
 from zudu_mcp.server import published_specs  # noqa: E402
 
-PUBLISHED = len(published_specs(Settings(mcp_tools='')))  # the default toolset's size
+PUBLISHED = len(published_specs(Settings(mcp_tools="")))  # the default toolset's size
 
 
 @cache
@@ -54,8 +54,7 @@ def run(stack: str) -> dict[str, Any]:
         marker = CI / f"{env}.UNAVAILABLE"
         reason = marker.read_text().strip() if marker.exists() else f"not installed: run `{installer}` once"
         pytest.skip(f"agent stack {stack} ({env}): {reason}")
-    done = subprocess.run([str(python), str(CLIENTS / script), sys.executable, json.dumps(SEED_REQUEST)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run([str(python), str(CLIENTS / script), sys.executable, json.dumps(SEED_REQUEST)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

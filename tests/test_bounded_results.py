@@ -83,6 +83,7 @@ async def test_a_30000_row_create_stays_within_8_kb_at_every_step(zudu_double: Z
 
 async def test_a_create_stopped_half_way_stays_within_8_kb(zudu_double: ZuduDouble, tmp_path: Path, mode: str) -> None:
     write_messy_list(tmp_path / "big.csv")
+
     def fifteenth_refused(request):
         if (request.method, request.path) == ("POST", "/batch-call") and len(zudu_double.creates) == 15:
             return Reply(400, {"status": "error", "message": "Validation error", "error": "tasks[3].to_number must be in E.164 format"})

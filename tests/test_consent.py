@@ -124,7 +124,9 @@ async def test_token_expires_and_says_so(zudu_double: ZuduDouble, mode: str) -> 
 async def test_an_approved_start_that_has_passed_is_never_shifted(zudu_double: ZuduDouble, mode: str) -> None:
     clock = ManualClock(SEED_NOW)
     async with Client(server(zudu_double, "token", clock, mcp_confirm_ttl_seconds=86400), mode=mode) as client:
-        token = (await client.call_tool("preview_batch_call", arguments(trigger_timestamp=None, schedule="in 10 minutes"))).structured_content["confirmation_token"]
+        token = (await client.call_tool("preview_batch_call", arguments(trigger_timestamp=None, schedule="in 10 minutes"))).structured_content[
+            "confirmation_token"
+        ]
         clock.advance(minutes=11)
         result = await client.call_tool("create_batch_call", {"confirmation_token": token})
     assert result.is_error and "approved start" in text_of(result) and "has passed" in text_of(result) and zudu_double.creates == []
@@ -132,7 +134,12 @@ async def test_an_approved_start_that_has_passed_is_never_shifted(zudu_double: Z
 
 @pytest.mark.parametrize(
     "change",
-    [{"tasks": [{"to_number": "+919600011957"}]}, {"trigger_timestamp": 1771577340000}, {"name": "other"}, {"agent_id": "agent_5d1f7e44-2b8a-4c1e-9a6f-0c3b8e2d7a19"}],
+    [
+        {"tasks": [{"to_number": "+919600011957"}]},
+        {"trigger_timestamp": 1771577340000},
+        {"name": "other"},
+        {"agent_id": "agent_5d1f7e44-2b8a-4c1e-9a6f-0c3b8e2d7a19"},
+    ],
 )
 async def test_arguments_sent_with_a_token_must_be_the_plans(zudu_double: ZuduDouble, mode: str, change: dict) -> None:
     async with Client(server(zudu_double, "token"), mode=mode) as client:
@@ -168,8 +175,7 @@ async def test_summaries_name_region_readings_and_out_of_window_counts(zudu_doub
 
 async def test_a_guess_that_conflicts_with_the_campaign_zone_is_refused(zudu_double: ZuduDouble, mode: str) -> None:
     async with Client(server(zudu_double, "token"), mode=mode) as client:
-        result = await client.call_tool("preview_batch_call", arguments(tasks=[{"to_number": "07700 900123"}], timezone="Europe/London",
-                                                                        quiet_hours=None))
+        result = await client.call_tool("preview_batch_call", arguments(tasks=[{"to_number": "07700 900123"}], timezone="Europe/London", quiet_hours=None))
     assert result.is_error and "default_region 'GB' or 'IN'" in text_of(result), text_of(result)
 
 
@@ -207,8 +213,10 @@ async def test_moving_the_time_needs_consent_and_names_the_calling_window(mode: 
         batch_id = created.structured_content["batch_call"]["batch_call_id"]
         renamed = await client.call_tool("update_batch_call", {"batch_call_id": batch_id, "name": "Renamed"})
         moved = await client.call_tool("update_batch_call", {"batch_call_id": batch_id, "schedule": "2026-02-21 03:00"})
-        done = await client.call_tool("update_batch_call", {"batch_call_id": batch_id, "schedule": "2026-02-21 03:00",
-                                                            "confirmation_token": moved.structured_content["confirmation_token"]})
+        done = await client.call_tool(
+            "update_batch_call",
+            {"batch_call_id": batch_id, "schedule": "2026-02-21 03:00", "confirmation_token": moved.structured_content["confirmation_token"]},
+        )
     assert not renamed.is_error, text_of(renamed)
     assert not moved.is_error and moved.structured_content["needs_confirmation"]
     assert "start moved from Fri 20 Feb 2026, 13:19 IST" in text_of(moved)

@@ -228,8 +228,9 @@ def test_per_recipient_variables_survive_every_converter(capsys: pytest.CaptureF
             continue
         validator = jsonschema.Draft202012Validator(parameters(variant, result))
         base = strict_call(tools["create_batch_call"])
-        fits = [form for form, value in VARIABLE_FORMS.items()
-                if validator.is_valid(base | {"tasks": [{"to_number": "+919600011957", "dynamic_variables": value}]})]
+        fits = [
+            form for form, value in VARIABLE_FORMS.items() if validator.is_valid(base | {"tasks": [{"to_number": "+919600011957", "dynamic_variables": value}]})
+        ]
         lines.append(f"{variant}: a model can send {', '.join(fits) or 'none of them'}")
         if not fits:
             lost.add(variant)
@@ -264,8 +265,9 @@ async def answer(name: str, arguments: dict[str, Any]) -> tuple[bool, str]:
     return bool(result.is_error), re.sub(r"confirmation_token\W+\S+", "confirmation_token <token>", text_of(result))
 
 
-TOOL_NAMES = sorted((set(REQUIRED_VALUES) | {"list_batch_calls", "list_agents", "list_phone_numbers"})
-                    - {"list_batch_call_tasks", "hold_batch_call"})  # published only when named
+TOOL_NAMES = sorted(
+    (set(REQUIRED_VALUES) | {"list_batch_calls", "list_agents", "list_phone_numbers"}) - {"list_batch_call_tasks", "hold_batch_call"}
+)  # published only when named
 
 
 @pytest.mark.anyio
@@ -282,11 +284,16 @@ async def test_a_strict_call_gets_the_answer_of_a_call_without_the_optional_argu
 
 # The form docs/agent-stacks.md recommends for per-recipient variables (the lead implements the
 # argument side); proven here on a copy of today's list with only this property replaced.
-RECOMMENDED_VARIABLES = {"anyOf": [{
-    "type": "array",
-    "description": "Values for the agent as [{name, value}], e.g. [{\"name\": \"name\", \"value\": \"Aswathi\"}]; an object or its JSON text is accepted too.",
-    "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}, "required": ["name", "value"]},
-}, {"type": "null"}]}
+RECOMMENDED_VARIABLES = {
+    "anyOf": [
+        {
+            "type": "array",
+            "description": 'Values for the agent as [{name, value}], e.g. [{"name": "name", "value": "Aswathi"}]; an object or its JSON text is accepted too.',
+            "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}, "required": ["name", "value"]},
+        },
+        {"type": "null"},
+    ]
+}
 
 
 def test_the_recommended_variables_form_converts_everywhere_and_keeps_its_meaning(tmp_path: Path) -> None:

@@ -79,7 +79,12 @@ RULES = [
     ("no tasks", broken("tasks", []), "tasks", "exactly one of"),
     ("variables over 5 KB", broken("tasks", [{"to_number": "+919600011957", "dynamic_variables": {"notes": "x" * 5200}}]), "line 1", "at most 5120"),
     ("from_number among recipients", broken("tasks", [{"to_number": "+918035315547"}]), "line 1", "the caller number (from_number)"),
-    ("two recipient sources", broken("recipients_csv", "phone\n+919600011957"), "exactly one of tasks, recipients_csv or recipients_file", "(got tasks, recipients_csv)"),
+    (
+        "two recipient sources",
+        broken("recipients_csv", "phone\n+919600011957"),
+        "exactly one of tasks, recipients_csv or recipients_file",
+        "(got tasks, recipients_csv)",
+    ),
     ("bad region", broken("default_region", "XX"), "default_region", "not a region code"),
     ("no trigger and not send_now", broken("trigger_timestamp", None), "trigger_timestamp", "missing"),
     ("send_now with trigger", broken("send_now", True), "send_now", "contradict"),
@@ -93,7 +98,12 @@ RULES = [
     ("quiet hours zone", broken("quiet_hours.timezone", "India"), "quiet_hours.timezone", "IANA"),
     ("retry condition", broken("retry_rules.0.condition", "no-answer"), "retry_rules[0].condition", "'no_answer', 'busy' or 'voicemail'"),
     ("retry AT without time", broken("retry_rules.1.retry_timing", {"type": "AT"}), "retry_rules[1].retry_timing", "needs 'time'"),
-    ("retry AFTER without minutes", broken("retry_rules.2.retry_timing", {"type": "AFTER", "time": "10:00"}), "retry_rules[2].retry_timing", "duration_minutes"),
+    (
+        "retry AFTER without minutes",
+        broken("retry_rules.2.retry_timing", {"type": "AFTER", "time": "10:00"}),
+        "retry_rules[2].retry_timing",
+        "duration_minutes",
+    ),
     ("retry timing type", broken("retry_rules.2.retry_timing", {"type": "IN", "duration_minutes": 5}), "retry_rules[2].retry_timing.type", "'AT' or 'AFTER'"),
     ("retry AT time", broken("retry_rules.0.retry_timing", {"type": "AT", "time": "25:00"}), "retry_rules[0].retry_timing.time", "HH:MM"),
     ("max_attempts zero", broken("retry_config.max_attempts", 0), "retry_config.max_attempts", "greater than or equal to 1"),
@@ -103,9 +113,7 @@ RULES = [
 
 
 @pytest.mark.parametrize(("case", "arguments", "field", "fix"), RULES, ids=[rule[0] for rule in RULES])
-async def test_each_documented_rule_is_refused_before_sending(
-    zudu_double: ZuduDouble, mode: str, case: str, arguments: dict, field: str, fix: str
-) -> None:
+async def test_each_documented_rule_is_refused_before_sending(zudu_double: ZuduDouble, mode: str, case: str, arguments: dict, field: str, fix: str) -> None:
     async with Client(live_server(zudu_double), mode=mode) as client:
         result = await client.call_tool("create_batch_call", arguments)
     text = text_of(result)
@@ -130,9 +138,7 @@ UPSTREAM = [
 
 
 @pytest.mark.parametrize(("case", "reply", "expected"), UPSTREAM, ids=[u[0] for u in UPSTREAM])
-async def test_upstream_failures_give_clear_errors_without_secrets(
-    zudu_double: ZuduDouble, mode: str, case: str, reply: Reply, expected: str
-) -> None:
+async def test_upstream_failures_give_clear_errors_without_secrets(zudu_double: ZuduDouble, mode: str, case: str, reply: Reply, expected: str) -> None:
     zudu_double.replies.append(reply)
     async with Client(live_server(zudu_double, timeout=0.5), mode=mode) as client:
         result = await client.call_tool("create_batch_call", seed_arguments())
@@ -176,7 +182,9 @@ async def test_sandbox_results_say_so(mode: str) -> None:
 
 
 async def test_draft_needs_no_time_and_says_it_dials_nobody(zudu_double: ZuduDouble, mode: str) -> None:
-    zudu_double.default = lambda request: Reply(200, {"status": "success", "message": "ok", "error": None, "data": {"batch_call_id": "batch_1", "status": "DRAFT", "name": "d"}})
+    zudu_double.default = lambda request: Reply(
+        200, {"status": "success", "message": "ok", "error": None, "data": {"batch_call_id": "batch_1", "status": "DRAFT", "name": "d"}}
+    )
     arguments = seed_arguments() | {"status": "draft"}
     del arguments["trigger_timestamp"]
     async with Client(live_server(zudu_double), mode=mode) as client:

@@ -23,8 +23,13 @@ def server(double: ZuduDouble, **settings):
 
 
 def create_arguments(*numbers: str) -> dict:
-    return {"name": "renewals", "agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e", "from_number": "+918035315547",
-            "send_now": True, "tasks": [{"to_number": n} for n in numbers]}
+    return {
+        "name": "renewals",
+        "agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e",
+        "from_number": "+918035315547",
+        "send_now": True,
+        "tasks": [{"to_number": n} for n in numbers],
+    }
 
 
 async def test_listed_numbers_are_never_sent_in_any_create(zudu_double: ZuduDouble, mode: str, tmp_path: Path) -> None:

@@ -18,8 +18,12 @@ pytestmark = pytest.mark.anyio
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SAID_AT = datetime.fromisoformat("2026-11-28T10:15:00+05:30")
 ARGUMENTS = {
-    "name": "Delivery confirmations", "agent_id": "Sales-Renewals", "from_number": "+918035315547", "recipients_file": "customers.csv",
-    "schedule": "tomorrow at 10", "timezone": "Asia/Kolkata",
+    "name": "Delivery confirmations",
+    "agent_id": "Sales-Renewals",
+    "from_number": "+918035315547",
+    "recipients_file": "customers.csv",
+    "schedule": "tomorrow at 10",
+    "timezone": "Asia/Kolkata",
     "quiet_hours": {"start_time": "22:00", "end_time": "08:00", "timezone": "Asia/Kolkata"},
     "retry_rules": [{"condition": "busy", "retry_timing": {"type": "AT", "time": "14:00"}}],
 }

@@ -69,7 +69,10 @@ def start(*flags: str, env: dict[str, str] | None = None, sandbox: bool = True, 
     log = tempfile.NamedTemporaryFile(prefix="zudu-http-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(port), *(["--sandbox"] if sandbox else []), *flags],
-        env=base, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+        env=base,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
     )
     log.close()
     process.log_path = log.name  # type: ignore[attr-defined]
@@ -111,7 +114,12 @@ def server(server_process: tuple[subprocess.Popen, str]) -> str:
     return server_process[1]
 
 
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
@@ -163,7 +171,10 @@ async def test_a_session_over_http_with_the_token(server: str, mode: str) -> Non
 def test_non_loopback_without_auth_refuses_to_start() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--host", "0.0.0.0", "--port", str(free_port()), "--sandbox"],
-        env={k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")}, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "without authentication" in done.stderr and "--insecure-no-auth" in done.stderr
 
@@ -172,8 +183,16 @@ async def test_read_only_and_allowlisted_toolsets() -> None:
     with running("--read-only") as (_, url):
         async with Client(url + "/mcp") as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
-    assert names == {"resolve_schedule", "preview_batch_call", "get_batch_call", "list_batch_calls", "list_agents", "list_phone_numbers",
-                     "batch_report", "call_again"}
+    assert names == {
+        "resolve_schedule",
+        "preview_batch_call",
+        "get_batch_call",
+        "list_batch_calls",
+        "list_agents",
+        "list_phone_numbers",
+        "batch_report",
+        "call_again",
+    }
     from zudu_mcp.config import Settings
     from zudu_mcp.server import create_server
 
@@ -192,8 +211,14 @@ async def test_tokens_work_across_workers_and_the_token_file(tmp_path) -> None:
     emulator = subprocess.Popen([sys.executable, "-m", "zudu_mcp", "sandbox", "--port", str(port)], stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
         (tmp_path / "token").write_text(TOKEN + "\n")
-        env = {"ZUDU_MCP_CONFIRM": "token", "ZUDU_MCP_STATE_DIR": str(tmp_path / "state"), "ZUDU_MCP_AUTH_TOKEN_FILE": str(tmp_path / "token"),
-               "ZUDU_BASE_URL": f"http://127.0.0.1:{port}", "ZUDU_API_KEY": SANDBOX_API_KEY, "ZUDU_API_SECRET": SANDBOX_API_SECRET}
+        env = {
+            "ZUDU_MCP_CONFIRM": "token",
+            "ZUDU_MCP_STATE_DIR": str(tmp_path / "state"),
+            "ZUDU_MCP_AUTH_TOKEN_FILE": str(tmp_path / "token"),
+            "ZUDU_BASE_URL": f"http://127.0.0.1:{port}",
+            "ZUDU_API_KEY": SANDBOX_API_KEY,
+            "ZUDU_API_SECRET": SANDBOX_API_SECRET,
+        }
         with running("--workers", "2", env=env, sandbox=False) as (process, url):
             assert httpx.get(url + "/healthz", timeout=10).status_code == 200
             fresh_connections = httpx2.Limits(max_keepalive_connections=0)  # so the kernel spreads requests over both workers
@@ -212,8 +237,13 @@ async def test_tokens_work_across_workers_and_the_token_file(tmp_path) -> None:
 
 def test_an_unreadable_token_file_stops_start_up_with_one_line(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {"ZUDU_MCP_AUTH_TOKEN_FILE": str(tmp_path / "missing")}
-    done = subprocess.run([sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(free_port()), "--sandbox"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "zudu_mcp", "serve", "--transport", "http", "--port", str(free_port()), "--sandbox"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "ZUDU_MCP_AUTH_TOKEN_FILE" in done.stderr and "Traceback" not in done.stderr
 
 

@@ -148,8 +148,13 @@ def clean_environment(home: Path) -> dict[str, str]:
 
 
 def test_the_cli_command_refuses_a_missing_file_root_in_one_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "zudu_mcp", "install", "cursor", "--sandbox", "--file-root", str(tmp_path / "nope")],
-                          env=clean_environment(tmp_path), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "zudu_mcp", "install", "cursor", "--sandbox", "--file-root", str(tmp_path / "nope")],
+        env=clean_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "no such folder" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / ".cursor").exists()
 
@@ -180,8 +185,14 @@ async def test_done_when_install_configure_claude_desktop_and_the_configured_com
     executable = install_the_tool(tmp_path)
     home = tmp_path / "home"
     home.mkdir()
-    done = subprocess.run([str(executable), "install", "claude-desktop", "--sandbox"], env=clean_environment(home),
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [str(executable), "install", "claude-desktop", "--sandbox"],
+        env=clean_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
     path = config_path("claude-desktop", home=home, environ={})
     assert str(path) in done.stdout

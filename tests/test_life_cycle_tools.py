@@ -173,7 +173,16 @@ async def test_batch_resource_and_planning_prompt(sandbox, mode: str) -> None:
     assert state["batch_call"]["batch_call_id"] == batch_id and state["sandbox"] is True
     text = prompt.messages[0].content.text
     assert "December renewals" in text
-    for step in ("list_agents", "list_phone_numbers", "resolve_schedule", "quiet hours", "retries", "preview_batch_call", "create_batch_call(confirmation_token=...)", "Never ask twice"):
+    for step in (
+        "list_agents",
+        "list_phone_numbers",
+        "resolve_schedule",
+        "quiet hours",
+        "retries",
+        "preview_batch_call",
+        "create_batch_call(confirmation_token=...)",
+        "Never ask twice",
+    ):
         assert step in text
 
 

@@ -13,7 +13,12 @@ from zudu_mcp.zudu.models import BatchCall, CreateBatchCallRequest, unwrap
     "payload",
     [
         {"batch_call_id": "batch_call_1", "status": "SCHEDULED", "scheduled_timestamp": 1735718400},
-        {"message": "ok", "status": "success", "error": None, "data": {"batch_call_id": "batch_call_1", "status": "scheduled", "scheduled_timestamp": 1735718400000}},
+        {
+            "message": "ok",
+            "status": "success",
+            "error": None,
+            "data": {"batch_call_id": "batch_call_1", "status": "scheduled", "scheduled_timestamp": 1735718400000},
+        },
     ],
     ids=["bare, upper case, seconds", "envelope, lower case, milliseconds"],
 )

@@ -235,19 +235,31 @@ async def test_client_cancellation_mid_post_is_recorded_and_not_resent(zudu_doub
 def test_a_server_killed_mid_create_does_not_dial_twice_after_restart(zudu_double: ZuduDouble, tmp_path) -> None:
     """SIGKILL while Zudu holds the request: the intent row survives; the restarted server finds the batch."""
     env = {
-        "ZUDU_API_KEY": API_KEY, "ZUDU_API_SECRET": API_SECRET, "ZUDU_BASE_URL": zudu_double.url,
-        "ZUDU_MCP_STATE_DIR": str(tmp_path), "ZUDU_MCP_CONFIRM": "off", "ZUDU_TIMEOUT_SECONDS": "30",
+        "ZUDU_API_KEY": API_KEY,
+        "ZUDU_API_SECRET": API_SECRET,
+        "ZUDU_BASE_URL": zudu_double.url,
+        "ZUDU_MCP_STATE_DIR": str(tmp_path),
+        "ZUDU_MCP_CONFIRM": "off",
+        "ZUDU_TIMEOUT_SECONDS": "30",
         "ZUDU_MCP_SETTLE_SECONDS": "0",
     }
     arguments = seed() | {"trigger_timestamp": int(time.time() * 1000) + 86_400_000}
     zudu_double.clock_ms = lambda: int(time.time() * 1000)  # the subprocess runs on the real clock
     zudu_double.replies.append(Reply(200, {"late": True}, delay=20, acts=True))
     process = subprocess.Popen(
-        [sys.executable, "-m", "zudu_mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "zudu_mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | env,
     )
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "create_batch_call", "arguments": arguments}},
     ]

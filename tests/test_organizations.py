@@ -37,10 +37,16 @@ def organizations_file(tmp_path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GLOBEX_ZUDU_KEY", GLOBEX_KEY)
     monkeypatch.setenv("GLOBEX_ZUDU_SECRET", GLOBEX_SECRET)
     path = tmp_path / "organizations.json"
-    path.write_text(json.dumps({"organizations": {
-        "acme": {"api_key": API_KEY, "api_secret": API_SECRET},
-        "globex": {"api_key_env": "GLOBEX_ZUDU_KEY", "api_secret_env": "GLOBEX_ZUDU_SECRET"},
-    }}))
+    path.write_text(
+        json.dumps(
+            {
+                "organizations": {
+                    "acme": {"api_key": API_KEY, "api_secret": API_SECRET},
+                    "globex": {"api_key_env": "GLOBEX_ZUDU_KEY", "api_secret_env": "GLOBEX_ZUDU_SECRET"},
+                }
+            }
+        )
+    )
     return path
 
 
@@ -56,8 +62,14 @@ async def test_two_organizations_send_their_own_credentials_and_never_share_a_to
     provider: Provider, zudu_double: ZuduDouble, organizations_file, mode: str
 ) -> None:
     def settings(url: str) -> Settings:
-        return Settings(base_url=zudu_double.url, mcp_oauth_issuer=provider.issuer, mcp_resource_url=url + "/mcp", mcp_confirm="token",
-                        mcp_organizations_file=str(organizations_file), mcp_organization_claim="org")
+        return Settings(
+            base_url=zudu_double.url,
+            mcp_oauth_issuer=provider.issuer,
+            mcp_resource_url=url + "/mcp",
+            mcp_confirm="token",
+            mcp_organizations_file=str(organizations_file),
+            mcp_organization_claim="org",
+        )
 
     with serving(settings) as url:
         acme, globex = provider.token("org-a", resource=url + "/mcp"), provider.token("org-b", resource=url + "/mcp")
@@ -80,15 +92,20 @@ async def test_two_organizations_send_their_own_credentials_and_never_share_a_to
         assert GLOBEX_KEY not in text_of(result) and API_KEY not in text_of(result)
 
 
-async def test_an_organization_missing_from_the_mapping_gets_the_fix_not_the_operators_key(
-    provider: Provider, zudu_double: ZuduDouble, tmp_path
-) -> None:
+async def test_an_organization_missing_from_the_mapping_gets_the_fix_not_the_operators_key(provider: Provider, zudu_double: ZuduDouble, tmp_path) -> None:
     only_acme = tmp_path / "organizations.toml"
     only_acme.write_text(f'[organizations.acme]\napi_key = "{API_KEY}"\napi_secret = "{API_SECRET}"\n')
 
     def settings(url: str) -> Settings:
-        return Settings(base_url=zudu_double.url, api_key=GLOBEX_KEY, api_secret=GLOBEX_SECRET,  # the operator's own: never lent out
-                        mcp_oauth_issuer=provider.issuer, mcp_resource_url=url + "/mcp", mcp_organizations_file=str(only_acme), mcp_organization_claim="org")
+        return Settings(
+            base_url=zudu_double.url,
+            api_key=GLOBEX_KEY,
+            api_secret=GLOBEX_SECRET,  # the operator's own: never lent out
+            mcp_oauth_issuer=provider.issuer,
+            mcp_resource_url=url + "/mcp",
+            mcp_organizations_file=str(only_acme),
+            mcp_organization_claim="org",
+        )
 
     with serving(settings) as url:
         async with session(url, "auto", bearer(provider.token("org-b", resource=url + "/mcp"))) as client:

@@ -35,8 +35,7 @@ def arguments(recipients: int = 20) -> dict:
     request = copy.deepcopy(SEED_REQUEST)
     request.pop("trigger_timestamp")
     request["schedule"] = "tomorrow at 10am"
-    request["tasks"] = [{"to_number": f"+91960{i:07d}", "dynamic_variables": {"name": NAMES[i % 8], "order_id": f"50{i:05d}"}}
-                        for i in range(recipients)]
+    request["tasks"] = [{"to_number": f"+91960{i:07d}", "dynamic_variables": {"name": NAMES[i % 8], "order_id": f"50{i:05d}"}} for i in range(recipients)]
     return request
 
 

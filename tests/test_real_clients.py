@@ -30,7 +30,7 @@ ENV = {"ZUDU_MCP_CONFIRM": "off"}
 from zudu_mcp.config import Settings  # noqa: E402
 from zudu_mcp.server import published_specs  # noqa: E402
 
-PUBLISHED = len(published_specs(Settings(mcp_tools='')))  # the default toolset's size
+PUBLISHED = len(published_specs(Settings(mcp_tools="")))  # the default toolset's size
 
 
 def require(path: Path, marker: Path) -> None:
@@ -47,8 +47,9 @@ def node_environment() -> dict[str, str]:
 def inspector(*args: str) -> subprocess.CompletedProcess[str]:
     require(INSPECTOR, CI / "node" / "UNAVAILABLE")
     require(NODE, CI / "node" / "UNAVAILABLE")
-    return subprocess.run([str(NODE), str(INSPECTOR), "--cli", *args, "--format", "json", "-q"],
-                          capture_output=True, text=True, timeout=120, env=node_environment())
+    return subprocess.run(
+        [str(NODE), str(INSPECTOR), "--cli", *args, "--format", "json", "-q"], capture_output=True, text=True, timeout=120, env=node_environment()
+    )
 
 
 def test_the_inspector_runs_on_a_node_it_supports() -> None:
@@ -77,7 +78,19 @@ def test_inspector_lists_tools_over_stdio_with_no_portability_errors(era: str) -
 @pytest.mark.parametrize("era", ["legacy", "modern"])
 def test_inspector_creates_a_sandbox_batch_over_stdio(era: str, tmp_path) -> None:
     arguments = {k: v for k, v in SEED_REQUEST.items() if k != "trigger_timestamp"} | {"schedule": "tomorrow at 10am"}
-    done = inspector(*SERVER[:-2], "-e", f"ZUDU_MCP_STATE_DIR={tmp_path}", "--protocol-era", era, "--method", "tools/call", "--tool-name", "create_batch_call", "--tool-args-json", json.dumps(arguments))
+    done = inspector(
+        *SERVER[:-2],
+        "-e",
+        f"ZUDU_MCP_STATE_DIR={tmp_path}",
+        "--protocol-era",
+        era,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "create_batch_call",
+        "--tool-args-json",
+        json.dumps(arguments),
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)["result"]
     assert result["isError"] is False and "Batch call created" in result["content"][0]["text"]
@@ -87,8 +100,20 @@ def test_inspector_over_http_with_the_bearer_token() -> None:
     require(INSPECTOR, CI / "node" / "UNAVAILABLE")
     process, url = start(env={"ZUDU_MCP_AUTH_TOKEN": TOKEN})
     try:
-        ok = inspector("--transport", "http", "--server-url", url + "/mcp", "--header", f"Authorization: Bearer {TOKEN}",
-                       "--method", "tools/call", "--tool-name", "resolve_schedule", "--tool-args-json", '{"text": "tomorrow 9am", "timezone": "UTC"}')
+        ok = inspector(
+            "--transport",
+            "http",
+            "--server-url",
+            url + "/mcp",
+            "--header",
+            f"Authorization: Bearer {TOKEN}",
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "resolve_schedule",
+            "--tool-args-json",
+            '{"text": "tomorrow 9am", "timezone": "UTC"}',
+        )
         refused = inspector("--transport", "http", "--server-url", url + "/mcp", "--method", "tools/list")
     finally:
         process.terminate()

@@ -44,7 +44,7 @@ MESSY = (
     "\ufeffName;Phone Number;Order ID;City\n"
     "Aswathi;+91 96000 11957;5001201;Bangalore\n"
     "\n"
-    "Dev;094452-16009;5001202;\"Hyderabad, Madhapur\"\n"
+    'Dev;094452-16009;5001202;"Hyderabad, Madhapur"\n'
     "Asha;9.19600011957E+11;5001203;Bangalore\n"  # duplicate of line 2 once normalised
     "Sam;555-0123;5001204;San Francisco\n"  # a US local number: not valid in IN
     "Ravi;+1 415 555 0123;5001205;San Francisco\n"

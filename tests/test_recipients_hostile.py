@@ -117,8 +117,12 @@ def test_a_sheet_that_declares_a_million_rows_is_read_by_the_rows_it_has(folder:
 
 
 def test_gaps_of_empty_rows_count_against_the_row_limit(folder: Path) -> None:
-    sheet = [SHEET_START, b'<row r="1"><c r="A1" t="inlineStr"><is><t>phone</t></is></c></row>',
-             b'<row r="1000000"><c r="A1000000"><v>1</v></c></row>', SHEET_END]
+    sheet = [
+        SHEET_START,
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>phone</t></is></c></row>',
+        b'<row r="1000000"><c r="A1000000"><v>1</v></c></row>',
+        SHEET_END,
+    ]
     xlsx(folder / "gap.xlsx", sheet)
     error = refused(folder, "gap.xlsx", max_rows=10_000)
     assert isinstance(error, LimitExceeded) and error.limit == "max_rows" and "10,000 rows" in str(error)

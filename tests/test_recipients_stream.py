@@ -66,7 +66,7 @@ MESSY = (
     "\ufeffName;Phone Number;Order ID;City\n"
     "Aswathi;+91 96000 11957;5001201;Bangalore\n"
     "\n"
-    "Dev;094452-16009;5001202;\"Hyderabad, Madhapur\"\n"
+    'Dev;094452-16009;5001202;"Hyderabad, Madhapur"\n'
     "Asha;9.19600011957E+11;5001203;Bangalore\n"
     "Sam;555-0123;5001204;San Francisco\n"
     "Ravi;+1 415 555 0123;5001205;San Francisco\n"
@@ -117,8 +117,19 @@ def test_numbers_without_a_country_code_that_the_campaign_zone_reads_otherwise_a
 
 @pytest.mark.parametrize(
     ("zone", "region"),
-    [("Europe/London", "GB"), ("Asia/Calcutta", "IN"), ("Asia/Kolkata", "IN"), ("America/Chicago", "US"), ("US/Central", "US"),
-     ("Europe/Zurich", "CH"), ("UTC", None), ("Etc/GMT+5", None), ("CET", None), ("EST5EDT", None), ("Nowhere/Land", None)],
+    [
+        ("Europe/London", "GB"),
+        ("Asia/Calcutta", "IN"),
+        ("Asia/Kolkata", "IN"),
+        ("America/Chicago", "US"),
+        ("US/Central", "US"),
+        ("Europe/Zurich", "CH"),
+        ("UTC", None),
+        ("Etc/GMT+5", None),
+        ("CET", None),
+        ("EST5EDT", None),
+        ("Nowhere/Land", None),
+    ],
 )
 def test_the_region_a_campaign_zone_implies(zone: str, region: str | None) -> None:
     assert region_of_zone(zone) == region

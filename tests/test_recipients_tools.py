@@ -94,7 +94,7 @@ async def test_csv_text_with_messy_rows_reports_each_problem(zudu_double: ZuduDo
     text = text_of(result)
     assert not result.is_error, text
     assert zudu_double.calls[0].body["tasks"] == [{"to_number": "+919600011957", "dynamic_variables": {"name": "A"}}]
-    assert "2 rows of the CSV not called (1 refused, 1 duplicates)" in text, text
+    assert "2 rows of the CSV not called (1 refused, 1 duplicate)" in text, text
     assert "line 3 «+91 96000 11957» (same number as line 2)" in text and "line 4 «12345»" in text
     assert "1 number without a country code read as IN (the region of from_number)" in text
 

@@ -88,9 +88,7 @@ def free_port() -> int:
 
 def test_standalone_sandbox_serves_on_a_port() -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zudu_mcp", "sandbox", "--port", str(port)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
-    )
+    process = subprocess.Popen([sys.executable, "-m", "zudu_mcp", "sandbox", "--port", str(port)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
     try:
         body = dict(SEED_REQUEST, send_now=True)
         body.pop("trigger_timestamp")

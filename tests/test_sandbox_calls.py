@@ -20,8 +20,7 @@ pytestmark = pytest.mark.anyio
 START = 1771573740000  # 2026-02-20 07:49 UTC, 13:19 in Kolkata: outside the seed's quiet hours
 AUTH = {"X-API-KEY": SANDBOX_API_KEY, "X-API-SECRET": SANDBOX_API_SECRET}
 NAMES = ["Aswathi", "Dev", "Meera", "Arjun", "Kavya", "Rahul", "Priya", "Vikram"]
-TASK_ERRORS = {"answered": None, "no_answer": "Call not answered", "busy": "Line busy", "voicemail": "Reached voicemail",
-               "unreachable": "Number unreachable"}
+TASK_ERRORS = {"answered": None, "no_answer": "Call not answered", "busy": "Line busy", "voicemail": "Reached voicemail", "unreachable": "Number unreachable"}
 END_REASONS = {"no_answer": "dial_no_answer", "busy": "dial_busy", "voicemail": "voicemail_reached", "unreachable": "dial_failed"}
 MODEL_OUTCOMES = {"answered": "answered", "no_answer": "no_answer", "busy": "busy", "voicemail": "voicemail", "unreachable": "failed"}
 
@@ -39,8 +38,7 @@ def client_for(state: SandboxState) -> httpx.AsyncClient:
 
 
 def body(recipients: int, **changes) -> dict:
-    tasks = [{"to_number": f"+9196000{i:05d}", "dynamic_variables": {"name": NAMES[i % len(NAMES)], "order_id": f"50012{i:02d}"}}
-             for i in range(recipients)]
+    tasks = [{"to_number": f"+9196000{i:05d}", "dynamic_variables": {"name": NAMES[i % len(NAMES)], "order_id": f"50012{i:02d}"}} for i in range(recipients)]
     return dict(SEED_REQUEST, tasks=tasks, **changes)
 
 
@@ -95,9 +93,17 @@ async def test_a_call_registers_rings_connects_and_ends_with_the_batch_clock() -
     assert [e["type"] for e in ended["events"]] == ["call_registered", "call_started", "call_ended"]
     assert ended["events"][-1]["reason"] == ended["metadata"]["end_reason"]
     name = NAMES[first["index"] % len(NAMES)]
-    assert ended["transcript_object"][0] == {"role": "agent", "content": f"Hello {name}, this is Sales-Renewals calling about your order id 50012{first['index']:02d}. Is now a good time?"}
+    assert ended["transcript_object"][0] == {
+        "role": "agent",
+        "content": f"Hello {name}, this is Sales-Renewals calling about your order id 50012{first['index']:02d}. Is now a good time?",
+    }
     assert {line["role"] for line in ended["transcript_object"]} == {"agent", "user"}
-    assert (ended["from_number"], ended["to_number"], ended["direction"], ended["call_type"]) == (SEED_REQUEST["from_number"], task["to_number"], "OUTBOUND", "PHONE_CALL")
+    assert (ended["from_number"], ended["to_number"], ended["direction"], ended["call_type"]) == (
+        SEED_REQUEST["from_number"],
+        task["to_number"],
+        "OUTBOUND",
+        "PHONE_CALL",
+    )
 
 
 async def test_every_outcome_agrees_between_task_call_and_model() -> None:
@@ -180,11 +186,18 @@ async def test_calls_are_listed_filtered_sorted_and_paged() -> None:
         everything = (await client.post("/api/calls", json={"limit": 100, "sort_order": "ascending"})).json()["data"]["calls"]
         assert [c["call_id"] for c in page["calls"]] == [c["call_id"] for c in everything[5:10]]
         assert [c["created_at"] for c in everything] == sorted(c["created_at"] for c in everything)
-        ours = await client.post("/api/calls", json={"filter_criteria": {"agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab",
-                                                                          "call_status": ["ended", "error"], "call_type": ["phone_call"]}})
+        ours = await client.post(
+            "/api/calls",
+            json={
+                "filter_criteria": {"agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab", "call_status": ["ended", "error"], "call_type": ["phone_call"]}
+            },
+        )
         assert ours.json()["data"]["pagination"]["total"] == 4
-        for bad, error in (({"limit": 101}, "limit must be between 1 and 100"), ({"sort_by": "name"}, "sort_by must be one of"),
-                           ({"sort_order": "up"}, "sort_order must be ascending or descending")):
+        for bad, error in (
+            ({"limit": 101}, "limit must be between 1 and 100"),
+            ({"sort_by": "name"}, "sort_by must be one of"),
+            ({"sort_order": "up"}, "sort_order must be ascending or descending"),
+        ):
             refused = await client.post("/api/calls", json=bad)
             assert refused.status_code == 400 and error in refused.json()["error"]
 
@@ -209,8 +222,7 @@ async def test_quiet_hours_hold_the_first_dial_until_the_window_ends() -> None:
 
 
 def sandbox_client(state: SandboxState) -> ZuduClient:
-    return ZuduClient(base_url="http://sandbox", api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET,
-                      transport=httpx.ASGITransport(app=create_app(state)))
+    return ZuduClient(base_url="http://sandbox", api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET, transport=httpx.ASGITransport(app=create_app(state)))
 
 
 async def test_client_reads_sandbox_calls_and_lists_them() -> None:
@@ -239,28 +251,48 @@ async def test_client_reads_sandbox_calls_and_lists_them() -> None:
 async def test_client_sends_the_documented_requests(zudu_double: ZuduDouble) -> None:
     zudu_double.replies = [
         Reply(200, {"call_id": "call_1", "call_status": "ongoing", "start_timestamp": 1771573750}),  # bare, lower case, seconds
-        Reply(200, {"status": "success", "data": {"calls": [{"call_id": "call_2", "call_status": "ENDED"}, {"no": "id"}],
-                                                  "pagination": {"page": 0, "limit": 2, "total": 3, "total_pages": 2}}}),
+        Reply(
+            200,
+            {
+                "status": "success",
+                "data": {
+                    "calls": [{"call_id": "call_2", "call_status": "ENDED"}, {"no": "id"}],
+                    "pagination": {"page": 0, "limit": 2, "total": 3, "total_pages": 2},
+                },
+            },
+        ),
     ]
     client = ZuduClient(base_url=zudu_double.url, api_key=API_KEY, api_secret=API_SECRET)
     try:
         call = await client.get_call("call_1")
-        page, calls = await client.list_calls(limit=2, call_status=["ended"], agent_id="agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e",
-                                              sort_by="created_at", sort_order="descending")
+        page, calls = await client.list_calls(
+            limit=2, call_status=["ended"], agent_id="agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e", sort_by="created_at", sort_order="descending"
+        )
     finally:
         await client.aclose()
     assert (call.call_status, call.start_timestamp, call.transcript_object) == ("ongoing", 1771573750000, None)
     get, listing = zudu_double.requests
     assert (get.method, get.path, listing.method, listing.path) == ("GET", "/api/calls/call_1", "POST", "/api/calls")
-    assert listing.body == {"page": 0, "limit": 2, "sort_by": "created_at", "sort_order": "descending",
-                            "filter_criteria": {"call_status": ["ended"], "agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e"}}
+    assert listing.body == {
+        "page": 0,
+        "limit": 2,
+        "sort_by": "created_at",
+        "sort_order": "descending",
+        "filter_criteria": {"call_status": ["ended"], "agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e"},
+    }
     assert [c.call_id for c in calls] == ["call_2"] and (page.total, page.has_next_page) == (3, True)
 
 
 # ---- the Call model ----------------------------------------------------------------------------
 
-CALL = {"call_id": "call_1", "call_status": "ENDED", "call_type": "PHONE_CALL", "direction": "OUTBOUND",
-        "start_timestamp": 1771573750000, "end_timestamp": 1771573812000}
+CALL = {
+    "call_id": "call_1",
+    "call_status": "ENDED",
+    "call_type": "PHONE_CALL",
+    "direction": "OUTBOUND",
+    "start_timestamp": 1771573750000,
+    "end_timestamp": 1771573812000,
+}
 
 
 @pytest.mark.parametrize(
@@ -300,8 +332,15 @@ def test_call_outcome_comes_from_the_end_reason_wherever_zudu_puts_it(changes: d
 
 
 def test_call_model_tolerates_odd_transcripts_and_metadata() -> None:
-    call = Call.model_validate(CALL | {"metadata": "not an object", "events": None, "start_timestamp": None,
-                                       "transcript_object": [{"role": "AGENT", "content": "Hi"}, {"speaker": "user", "text": "Yo"}, "junk"],
-                                       "transcript_with_tool_calls": "nope"})
+    call = Call.model_validate(
+        CALL
+        | {
+            "metadata": "not an object",
+            "events": None,
+            "start_timestamp": None,
+            "transcript_object": [{"role": "AGENT", "content": "Hi"}, {"speaker": "user", "text": "Yo"}, "junk"],
+            "transcript_with_tool_calls": "nope",
+        }
+    )
     assert [(line.role, line.content) for line in call.transcript_object] == [("agent", "Hi"), ("user", "Yo")]
     assert call.transcript_with_tool_calls is None and call.metadata == {} and call.events == [] and call.talk_ms == 0

@@ -100,8 +100,9 @@ else:
 
 def in_process(state_dir: Path, action: str, argument: object) -> subprocess.Popen[str]:
     code = SCRIPT.format(now=NOW_MS)
-    return subprocess.Popen([sys.executable, "-c", code, str(state_dir), action, json.dumps(argument)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(state_dir), action, json.dumps(argument)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def output(process: subprocess.Popen[str]) -> object:
@@ -181,9 +182,25 @@ def test_inspector_creates_in_one_process_and_gets_the_batch_in_the_next(tmp_pat
     server = [sys.executable, "-m", "zudu_mcp", "--sandbox", "-e", "ZUDU_MCP_CONFIRM=off", "-e", f"ZUDU_MCP_STATE_DIR={tmp_path}"]
 
     def tool(name: str, arguments: dict) -> dict:
-        done = subprocess.run([str(INSPECTOR), "--cli", *server, "--method", "tools/call", "--tool-name", name,
-                               "--tool-args-json", json.dumps(arguments), "--format", "json", "-q"],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                str(INSPECTOR),
+                "--cli",
+                *server,
+                "--method",
+                "tools/call",
+                "--tool-name",
+                name,
+                "--tool-args-json",
+                json.dumps(arguments),
+                "--format",
+                "json",
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         result = json.loads(done.stdout)["result"]
         assert result["isError"] is False, result["content"][0]["text"]

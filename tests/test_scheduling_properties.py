@@ -11,8 +11,18 @@ from hypothesis import strategies as st
 from zudu_mcp.scheduling import resolve_schedule
 from zudu_mcp.scheduling.resolver import DEFAULT_HORIZON_DAYS
 
-ZONES = ["Asia/Kolkata", "America/New_York", "Europe/London", "Australia/Sydney", "America/Sao_Paulo", "Asia/Kathmandu", "UTC",
-         "Pacific/Chatham", "America/St_Johns", "Europe/Berlin"]
+ZONES = [
+    "Asia/Kolkata",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "Asia/Kathmandu",
+    "UTC",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "Europe/Berlin",
+]
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 ahead = st.integers(min_value=60, max_value=(DEFAULT_HORIZON_DAYS - 1) * 86400)
 
@@ -84,9 +94,21 @@ def test_times_skipped_or_repeated_by_dst_are_refused_not_shifted(zone: str, min
 
 
 CALLING = (time(8, 0), time(21, 0))
-BARE_FORMS = ["{h}:{m:02d}", "at {h}:{m:02d}", "at {h}", "tomorrow at {h}:{m:02d}", "tomorrow {h}", "Monday {h}:{m:02d}",
-              "{h:02d}:{m:02d}", "at {h:02d}:{m:02d}", "{h}:{m:02d} please", "around {h}", "at {h}.{m:02d}", "{h}.{m:02d}",
-              "{h}h{m:02d}"]
+BARE_FORMS = [
+    "{h}:{m:02d}",
+    "at {h}:{m:02d}",
+    "at {h}",
+    "tomorrow at {h}:{m:02d}",
+    "tomorrow {h}",
+    "Monday {h}:{m:02d}",
+    "{h:02d}:{m:02d}",
+    "at {h:02d}:{m:02d}",
+    "{h}:{m:02d} please",
+    "around {h}",
+    "at {h}.{m:02d}",
+    "{h}.{m:02d}",
+    "{h}h{m:02d}",
+]
 
 
 def inside(moment: datetime, zone: str) -> bool:
@@ -94,8 +116,7 @@ def inside(moment: datetime, zone: str) -> bool:
 
 
 @settings(max_examples=600, deadline=None, derandomize=True)
-@given(hour=st.integers(0, 23), minute=st.integers(0, 59), form=st.sampled_from(BARE_FORMS), zone=st.sampled_from(ZONES),
-       now_shift=st.integers(0, 400 * 86400))
+@given(hour=st.integers(0, 23), minute=st.integers(0, 59), form=st.sampled_from(BARE_FORMS), zone=st.sampled_from(ZONES), now_shift=st.integers(0, 400 * 86400))
 def test_a_bare_time_is_inside_calling_hours_or_offers_a_reading_that_is(hour: int, minute: int, form: str, zone: str, now_shift: int) -> None:
     """For any bare time and any "now": inside 08:00-21:00 local, or an offered reading is and the result says so, or a refusal."""
     now = NOW + timedelta(seconds=now_shift)
@@ -111,8 +132,13 @@ def test_a_bare_time_is_inside_calling_hours_or_offers_a_reading_that_is(hour: i
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(hour=st.integers(1, 12), minute=st.integers(0, 59), zone=st.sampled_from(ZONES), now_shift=st.integers(0, 400 * 86400),
-       day=st.sampled_from(["", "tomorrow ", "Friday "]))
+@given(
+    hour=st.integers(1, 12),
+    minute=st.integers(0, 59),
+    zone=st.sampled_from(ZONES),
+    now_shift=st.integers(0, 400 * 86400),
+    day=st.sampled_from(["", "tomorrow ", "Friday "]),
+)
 def test_a_twelve_hour_time_without_am_pm_is_read_inside_calling_hours(hour: int, minute: int, zone: str, now_shift: int, day: str) -> None:
     """'4:30' is one of 04:30 and 16:30, and one of them is always inside calling hours: that one is chosen, the other offered."""
     now = NOW + timedelta(seconds=now_shift)

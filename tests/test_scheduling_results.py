@@ -15,7 +15,17 @@ NOW = datetime.fromisoformat("2026-11-28T10:15:00+05:30")
 def test_a_result_keeps_its_fields_in_order_and_compares_by_value() -> None:
     result = resolve_schedule("tomorrow at 10am", "Asia/Kolkata", now=NOW)
     assert list(result.as_dict()) == [
-        "input", "unix_ms", "utc", "local_iso", "local", "timezone", "relative", "assumptions", "alternatives", "read_back", "ok",
+        "input",
+        "unix_ms",
+        "utc",
+        "local_iso",
+        "local",
+        "timezone",
+        "relative",
+        "assumptions",
+        "alternatives",
+        "read_back",
+        "ok",
     ]
     assert result == resolve_schedule("tomorrow at 10am", "Asia/Kolkata", now=NOW)
     assert result != resolve_schedule("tomorrow at 11am", "Asia/Kolkata", now=NOW)

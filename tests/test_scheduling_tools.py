@@ -105,9 +105,7 @@ async def test_create_without_timezone_sends_the_zone_the_time_was_read_in(zudu_
         ({"schedule": "tomorrow 10am", "send_now": True}, "schedule and send_now"),
     ],
 )
-async def test_create_refuses_bad_or_contradictory_schedules_before_sending(
-    zudu_double: ZuduDouble, mode: str, changes: dict, needle: str
-) -> None:
+async def test_create_refuses_bad_or_contradictory_schedules_before_sending(zudu_double: ZuduDouble, mode: str, changes: dict, needle: str) -> None:
     async with Client(server(zudu_double), mode=mode) as client:
         result = await client.call_tool("create_batch_call", seed_with(**changes))
     assert result.is_error and needle in text_of(result) and "nothing was sent" in text_of(result)

@@ -56,8 +56,16 @@ def test_the_plan_store_works_on_postgres(journal_url: str) -> None:
 
 def server(double: ZuduDouble, journal_url: str, state: str, host: str = "host-a", **extra: str) -> StdioServerParameters:
     """A server process as if on its own host: its own state directory and host name, the journal shared."""
-    env = {"ZUDU_API_KEY": API_KEY, "ZUDU_API_SECRET": API_SECRET, "ZUDU_BASE_URL": double.url, "ZUDU_MCP_CONFIRM": "off",
-           "ZUDU_MCP_JOURNAL_URL": journal_url, "ZUDU_MCP_STATE_DIR": state, "ZUDU_MCP_HOST_ID": host, "ZUDU_MCP_SETTLE_SECONDS": "0"} | extra
+    env = {
+        "ZUDU_API_KEY": API_KEY,
+        "ZUDU_API_SECRET": API_SECRET,
+        "ZUDU_BASE_URL": double.url,
+        "ZUDU_MCP_CONFIRM": "off",
+        "ZUDU_MCP_JOURNAL_URL": journal_url,
+        "ZUDU_MCP_STATE_DIR": state,
+        "ZUDU_MCP_HOST_ID": host,
+        "ZUDU_MCP_SETTLE_SECONDS": "0",
+    } | extra
     return StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp"], env=env)
 
 
@@ -137,8 +145,9 @@ def test_two_hosts_retrying_a_lost_answer_at_once_create_once(zudu_double: ZuduD
         return reply
 
     zudu_double.default = slow_lists
-    results = run_calls([(server(zudu_double, journal_url, str(tmp_path / "a")), arguments, 0),
-                         (server(zudu_double, journal_url, str(tmp_path / "b"), "host-b"), arguments, 0)])
+    results = run_calls(
+        [(server(zudu_double, journal_url, str(tmp_path / "a")), arguments, 0), (server(zudu_double, journal_url, str(tmp_path / "b"), "host-b"), arguments, 0)]
+    )
     assert all(not r.is_error for r in results), [text_of(r) for r in results]
     assert len(zudu_double.creates) == 1 and len(zudu_double.batches) == 1
 

@@ -10,9 +10,9 @@ import pytest
 from mcp import Client
 
 from zudu_mcp import schema_cache
+from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
 from zudu_mcp.server import LazyTool, build_tool, create_server, published_specs
-from zudu_mcp.backend import Backend
 
 NOT_AT_START_UP = ("pydantic_settings", "dotenv", "phonenumbers", "sqlite3", "openpyxl", "psycopg", "platformdirs", "dateparser", "httpx")
 

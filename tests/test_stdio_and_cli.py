@@ -86,7 +86,7 @@ def test_demo_runs_a_full_sandbox_session() -> None:
     assert "«new_batch_call_docs» is completed" in done.stdout
     assert "Results of «new_batch_call_docs»: 2 recipients, status completed." in done.stdout
     assert "Reached 1 of 2 calls made (50% reach rate)" in done.stdout
-    follow_up = done.stdout[done.stdout.index("call_again"):]
+    follow_up = done.stdout[done.stdout.index("call_again") :]
     assert "Follow-up of «new_batch_call_docs»: the 1 recipient in" in follow_up
     assert "1 call from +91 80 3531 5547" in follow_up and 'create_batch_call(confirmation_token="zps_' in follow_up
 

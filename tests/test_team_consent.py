@@ -78,8 +78,10 @@ async def test_an_elicitation_answered_on_another_worker_goes_through_with_the_s
     zudu, live = emulator()
     try:
         env = live | {"ZUDU_MCP_CONFIRM": "elicit", "ZUDU_MCP_STATE_DIR": str(tmp_path / "state")}
-        with running("--workers", "2", env=env | {"ZUDU_MCP_HOST_ID": "host-a"}, sandbox=False) as (_, first), \
-             running(env=env | {"ZUDU_MCP_HOST_ID": "host-b"}, sandbox=False) as (_, second):
+        with (
+            running("--workers", "2", env=env | {"ZUDU_MCP_HOST_ID": "host-a"}, sandbox=False) as (_, first),
+            running(env=env | {"ZUDU_MCP_HOST_ID": "host-b"}, sandbox=False) as (_, second),
+        ):
             result, transport, asked = await elicit_across(first, second)
     finally:
         stop(zudu)
@@ -96,8 +98,10 @@ async def test_without_a_shared_key_the_other_worker_cannot_read_the_answer(tmp_
     zudu, live = emulator()
     try:
         env = live | {"ZUDU_MCP_CONFIRM": "elicit", "ZUDU_MCP_STATE_DIR": str(tmp_path / "state")}
-        with running(env=env | {"ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(tmp_path / "a.key")}, sandbox=False) as (_, first), \
-             running(env=env | {"ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(tmp_path / "b.key")}, sandbox=False) as (_, second):
+        with (
+            running(env=env | {"ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(tmp_path / "a.key")}, sandbox=False) as (_, first),
+            running(env=env | {"ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(tmp_path / "b.key")}, sandbox=False) as (_, second),
+        ):
             result, transport, asked = await elicit_across(first, second)
     finally:
         stop(zudu)

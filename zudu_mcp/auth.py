@@ -46,8 +46,15 @@ class IssuerKeys:
     the cooldown: rotation is handled at once, guessing costs the issuer at most one request per cooldown.
     """
 
-    def __init__(self, issuer: str, *, http: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.monotonic,
-                 miss_cooldown: float = MISS_COOLDOWN_SECONDS, max_age: float = KEYS_MAX_AGE_SECONDS):
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        miss_cooldown: float = MISS_COOLDOWN_SECONDS,
+        max_age: float = KEYS_MAX_AGE_SECONDS,
+    ):
         self.issuer = issuer
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
         self.clock = clock
@@ -95,8 +102,9 @@ class IssuerKeys:
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            logger.warning("Could not read the signing keys of the OAuth issuer %s (%s): tokens are refused until it answers",
-                           self.issuer, describe_failure(exc))
+            logger.warning(
+                "Could not read the signing keys of the OAuth issuer %s (%s): tokens are refused until it answers", self.issuer, describe_failure(exc)
+            )
             return False
         keys: dict[str | None, Any] = {}
         declared: dict[str | None, str] = {}
@@ -120,8 +128,10 @@ class IssuerKeys:
         """The issuer's `jwks_uri`: RFC 8414 metadata first, then OpenID Connect discovery; the issuer must name itself."""
         parts = urlsplit(self.issuer)
         path = parts.path.rstrip("/")
-        candidates = [f"{parts.scheme}://{parts.netloc}/.well-known/oauth-authorization-server{path}",
-                      f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"]
+        candidates = [
+            f"{parts.scheme}://{parts.netloc}/.well-known/oauth-authorization-server{path}",
+            f"{self.issuer.rstrip('/')}/.well-known/openid-configuration",
+        ]
         problems = []
         for url in candidates:
             response = await self.http.get(url, headers={"Accept": "application/json"})
@@ -160,8 +170,18 @@ class JwtVerifier:
     SDK's 401 with `WWW-Authenticate` pointing at the protected-resource metadata.
     """
 
-    def __init__(self, *, issuer: str, audience: str, read_scope: str, write_scope: str, static_token: str | None = None,
-                 clock: Callable[[], float] = time.time, leeway: float = 30.0, keys: IssuerKeys | None = None):
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        read_scope: str,
+        write_scope: str,
+        static_token: str | None = None,
+        clock: Callable[[], float] = time.time,
+        leeway: float = 30.0,
+        keys: IssuerKeys | None = None,
+    ):
         self.issuer = issuer
         self.audience = audience
         self.read_scope, self.write_scope = read_scope, write_scope
@@ -189,7 +209,11 @@ class JwtVerifier:
             return refused(f"its algorithm {algorithm} is not the one its key {header.get('kid')!r} is published for")
         try:
             claims = jwt.decode(
-                token, key.key, algorithms=[algorithm], audience=[self.audience, self.audience.rstrip("/") + "/"], issuer=self.issuer,
+                token,
+                key.key,
+                algorithms=[algorithm],
+                audience=[self.audience, self.audience.rstrip("/") + "/"],
+                issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud"], "verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
         except jwt.InvalidAudienceError:
@@ -248,10 +272,15 @@ class ScopedToolset:
             if name in self.write_tools:
                 from mcp.types import CallToolResult, TextContent
 
-                message = (f"{name} was not run: this access token has read-only access. Ask the authorization server for a token "
-                           f"with the scope {self.write_scope} to create, start, change or delete batch calls.")
-                return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True,
-                                      structured_content={"message": message, "error": True, "code": "insufficient_scope"})
+                message = (
+                    f"{name} was not run: this access token has read-only access. Ask the authorization server for a token "
+                    f"with the scope {self.write_scope} to create, start, change or delete batch calls."
+                )
+                return CallToolResult(
+                    content=[TextContent(type="text", text=message)],
+                    is_error=True,
+                    structured_content={"message": message, "error": True, "code": "insufficient_scope"},
+                )
             return await call_next(ctx)
         result = await call_next(ctx)
         return without_tools(result, self.write_tools)

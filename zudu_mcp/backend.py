@@ -44,7 +44,12 @@ def utc_now() -> datetime:
 
 class Backend:
     def __init__(
-        self, settings: Settings, *, clock: Callable[[], datetime] = utc_now, transport: Any = None, sleep: Any = None,
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        transport: Any = None,
+        sleep: Any = None,
         tenancy: Tenancy | None = None,
     ):
         self.settings = settings
@@ -120,8 +125,14 @@ class Backend:
         if found is not None:
             self._accounts.move_to_end(account)
             return found
-        client = ZuduClient(base_url=self.settings.base_url, api_key=credentials.api_key, api_secret=credentials.api_secret,
-                            timeout=self.settings.timeout_seconds, transport=self._transport, **self._client_options)
+        client = ZuduClient(
+            base_url=self.settings.base_url,
+            api_key=credentials.api_key,
+            api_secret=credentials.api_secret,
+            timeout=self.settings.timeout_seconds,
+            transport=self._transport,
+            **self._client_options,
+        )
         view = copy.copy(self._own_journal())  # same connection and lock, another partition
         view.account = account
         self._accounts[account] = (client, view)
@@ -150,9 +161,7 @@ class Backend:
             raise CredentialsMissing(MISSING_CREDENTIALS)
         else:
             base_url, key, secret = settings.base_url, settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
-        return ZuduClient(
-            base_url=base_url, api_key=key, api_secret=secret, timeout=settings.timeout_seconds, transport=transport, **self._client_options
-        )
+        return ZuduClient(base_url=base_url, api_key=key, api_secret=secret, timeout=settings.timeout_seconds, transport=transport, **self._client_options)
 
     async def aclose(self) -> None:
         for client, _ in self._accounts.values():

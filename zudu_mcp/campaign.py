@@ -26,12 +26,12 @@ def variables_in_any_shape(value: Any) -> Any:
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValueError("dynamic_variables must be an object such as {\"name\": \"Aswathi\"} (or that object as JSON text)") from None
+            raise ValueError('dynamic_variables must be an object such as {"name": "Aswathi"} (or that object as JSON text)') from None
     if isinstance(value, list):
         pairs = {}
         for item in value:
             if not isinstance(item, dict) or "name" not in item:
-                raise ValueError("dynamic_variables as a list must hold {\"name\": ..., \"value\": ...} items")
+                raise ValueError('dynamic_variables as a list must hold {"name": ..., "value": ...} items')
             pairs[str(item["name"])] = item.get("value", "")
         return pairs
     return value

@@ -37,7 +37,13 @@ class VersionAction(argparse.Action):
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="use the built-in Zudu emulator (no account, no real calls)")
-    common.add_argument("--file-root", action="append", default=argparse.SUPPRESS, metavar="DIR", help="a folder call-list files may be read from (repeatable; adds to ZUDU_MCP_FILE_ROOTS)")
+    common.add_argument(
+        "--file-root",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="DIR",
+        help="a folder call-list files may be read from (repeatable; adds to ZUDU_MCP_FILE_ROOTS)",
+    )
     common.add_argument("--tools", default=argparse.SUPPRESS, metavar="A,B", help="publish only these tools (ZUDU_MCP_TOOLS)")
     common.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="publish only tools that read or preview (ZUDU_MCP_READ_ONLY)")
     root = argparse.ArgumentParser(prog="zudu-mcp", description="MCP server for Zudu outbound voice campaigns.", parents=[common])
@@ -53,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
     from zudu_mcp.install import CLIENTS
 
     install = commands.add_parser(
-        "install", parents=[common], help="add this server to an MCP client's configuration file",
+        "install",
+        parents=[common],
+        help="add this server to an MCP client's configuration file",
         description="Writes or merges this server into the client's MCP configuration (a backup is kept), then says what it changed. "
         "Credentials come from --api-key/--api-secret or ZUDU_API_KEY/ZUDU_API_SECRET; --sandbox needs none.",
     )
@@ -141,8 +149,13 @@ def install_client(args: argparse.Namespace) -> int:
         server_args.append("--read-only")
     try:
         return install(
-            args.client, name=args.name, sandbox=getattr(args, "sandbox", False), api_key=args.api_key,
-            api_secret=args.api_secret, server_args=server_args, uvx=args.uvx,
+            args.client,
+            name=args.name,
+            sandbox=getattr(args, "sandbox", False),
+            api_key=args.api_key,
+            api_secret=args.api_secret,
+            server_args=server_args,
+            uvx=args.uvx,
         )
     except (InstallError, OSError) as exc:
         sys.stderr.write(f"zudu-mcp install: {exc}\n")

@@ -51,9 +51,13 @@ class Settings(BaseModel):
     mcp_allowed_origins: str = Field(default="", description="Extra Origin header values the HTTP server accepts.")
     mcp_max_request_mb: int = Field(default=25, ge=1, le=512, description="Largest HTTP request body accepted.")
     mcp_http_header_timeout_seconds: float = Field(default=10, gt=0, le=600, description="HTTP: time a client has to send a request's headers.")
-    mcp_http_body_timeout_seconds: float = Field(default=60, gt=0, le=3600, description="HTTP: time a client has to send a request's body once its headers are in.")
+    mcp_http_body_timeout_seconds: float = Field(
+        default=60, gt=0, le=3600, description="HTTP: time a client has to send a request's body once its headers are in."
+    )
     mcp_http_idle_timeout_seconds: float = Field(default=5, gt=0, le=600, description="HTTP: how long an idle keep-alive connection stays open.")
-    mcp_http_max_connections: int = Field(default=1000, ge=1, le=1_000_000, description="HTTP: open connections per worker; past it the oldest idle one is closed.")
+    mcp_http_max_connections: int = Field(
+        default=1000, ge=1, le=1_000_000, description="HTTP: open connections per worker; past it the oldest idle one is closed."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -67,9 +71,7 @@ class Settings(BaseModel):
                 found[key[5:].lower()] = value
         return found | data
 
-    @field_validator(
-        "api_key", "api_secret", "default_timezone", "date_order", "default_region", "mcp_auth_token", "mcp_journal_url", mode="before"
-    )
+    @field_validator("api_key", "api_secret", "default_timezone", "date_order", "default_region", "mcp_auth_token", "mcp_journal_url", mode="before")
     @classmethod
     def _blank_is_missing(cls, value: Any) -> Any:
         # MCP client configs often carry "" for a variable the user has not filled in.
@@ -193,7 +195,9 @@ class Settings(BaseModel):
             "ZUDU_MCP_WAIT_SECONDS": f"{self.mcp_wait_seconds:g}",
             "ZUDU_MCP_TOOLS": self.mcp_tools or "all",
             "ZUDU_MCP_READ_ONLY": str(self.mcp_read_only).lower(),
-            "ZUDU_MCP_AUTH_TOKEN": mask(self.mcp_auth_token) if self.mcp_auth_token else ("from " + self.mcp_auth_token_file if self.mcp_auth_token_file else "not set (HTTP only on loopback)"),
+            "ZUDU_MCP_AUTH_TOKEN": mask(self.mcp_auth_token)
+            if self.mcp_auth_token
+            else ("from " + self.mcp_auth_token_file if self.mcp_auth_token_file else "not set (HTTP only on loopback)"),
             "ZUDU_MCP_AUTH_TOKEN_FILE": self.mcp_auth_token_file or "not set",
             "ZUDU_MCP_ALLOWED_HOSTS": self.mcp_allowed_hosts or "not set (loopback and the listening address)",
             "ZUDU_MCP_ALLOWED_ORIGINS": self.mcp_allowed_origins or "not set (loopback)",
@@ -201,8 +205,9 @@ class Settings(BaseModel):
             "ZUDU_MCP_DO_NOT_CALL_FILE": self.mcp_do_not_call_file or "not set (the do-not-call list lives in the journal)",
             "ZUDU_MCP_STATE_DIR": str(self.state_dir) + (" (sandbox files in its sandbox/ folder)" if self.sandbox else ""),
             "ZUDU_MCP_JOURNAL_URL": "set (PostgreSQL, hidden)" if self.mcp_journal_url else "not set (SQLite in the state directory)",
-            "journal in effect": "PostgreSQL (ZUDU_MCP_JOURNAL_URL)" if self.mcp_journal_url and not self.sandbox else
-                                 str(self.state_dir / ("sandbox" if self.sandbox else "") / "journal.sqlite3"),
+            "journal in effect": "PostgreSQL (ZUDU_MCP_JOURNAL_URL)"
+            if self.mcp_journal_url and not self.sandbox
+            else str(self.state_dir / ("sandbox" if self.sandbox else "") / "journal.sqlite3"),
             "ZUDU_SANDBOX_SPEED": f"{self.sandbox_speed:g}x (sandbox time runs this many times faster than the wall clock)",
             "ZUDU_MCP_HTTP_HEADER_TIMEOUT_SECONDS": f"{self.mcp_http_header_timeout_seconds:g}",
             "ZUDU_MCP_HTTP_BODY_TIMEOUT_SECONDS": f"{self.mcp_http_body_timeout_seconds:g}",
@@ -221,9 +226,7 @@ class Settings(BaseModel):
         except (TypeError, ValueError):
             speed = float("nan")
         if not 1 <= speed <= MAX_SANDBOX_SPEED:
-            raise ValueError(
-                f"ZUDU_SANDBOX_SPEED must be a number from 1 (real time) to {MAX_SANDBOX_SPEED:g}, e.g. 60 or 600, not {value!r}"
-            )
+            raise ValueError(f"ZUDU_SANDBOX_SPEED must be a number from 1 (real time) to {MAX_SANDBOX_SPEED:g}, e.g. 60 or 600, not {value!r}")
         return speed
 
     # A team server (issue 18): OAuth 2.1 resource server, each organization's own Zudu credentials, consent across workers.
@@ -274,9 +277,11 @@ class Settings(BaseModel):
             "ZUDU_MCP_OAUTH_LEEWAY_SECONDS": f"{self.mcp_oauth_leeway_seconds:g}",
             "ZUDU_MCP_ORGANIZATIONS_FILE": self.mcp_organizations_file or "not set (every request uses ZUDU_API_KEY)",
             "ZUDU_MCP_ORGANIZATION_CLAIM": self.mcp_organization_claim,
-            "ZUDU_MCP_CLIENT_CREDENTIALS": str(self.mcp_client_credentials).lower() + (" (X-Zudu-Api-Key / X-Zudu-Api-Secret accepted)" if self.mcp_client_credentials else ""),
+            "ZUDU_MCP_CLIENT_CREDENTIALS": str(self.mcp_client_credentials).lower()
+            + (" (X-Zudu-Api-Key / X-Zudu-Api-Secret accepted)" if self.mcp_client_credentials else ""),
             "ZUDU_MCP_REQUEST_STATE_KEY_FILE": str(self.request_state_key_path()) + ("" if self.mcp_request_state_key_file else " (HTTP; made on first start)"),
         }
+
     # The operator's do-not-call file (one number per line), applied by every plan with the journal's list.
     mcp_do_not_call_file: str | None = Field(default=None, description="A file of numbers never to call, one per line (# comments).")
 

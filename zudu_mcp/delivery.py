@@ -105,8 +105,9 @@ async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal
 
             if (state.lease_until or 0) > now and not owner_gone(state.owner):  # being sent right now: wait for its outcome
                 if waited >= options.wait_seconds:
-                    return PartResult(index, state.name, state.count, "waiting", error="another request is sending this part right now",
-                                      retry_at=state.lease_until)
+                    return PartResult(
+                        index, state.name, state.count, "waiting", error="another request is sending this part right now", retry_at=state.lease_until
+                    )
                 await anyio.sleep(0.25)
                 waited += 0.25
                 continue

@@ -92,7 +92,10 @@ async def run_demo(out: TextIO) -> int:
     # Sandbox time runs DEMO_SPEED times faster, so the campaign plays out in seconds once it runs (even when quiet
     # hours hold it until morning); a token then lives a sandbox day (24 s), time enough for two calls.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZUDU_")} | {
-        "ZUDU_MCP_STATE_DIR": state, "ZUDU_SANDBOX_SPEED": str(DEMO_SPEED), "ZUDU_MCP_CONFIRM_TTL_SECONDS": "86400"}
+        "ZUDU_MCP_STATE_DIR": state,
+        "ZUDU_SANDBOX_SPEED": str(DEMO_SPEED),
+        "ZUDU_MCP_CONFIRM_TTL_SECONDS": "86400",
+    }
     server = StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp", "--sandbox"], env=env)
     show("Starting `zudu-mcp --sandbox` as a stdio subprocess and connecting with the MCP SDK client...")
     async with Client(server, read_timeout_seconds=60) as client:
@@ -137,7 +140,7 @@ async def run_demo(out: TextIO) -> int:
             if ran.is_error:
                 return 1
 
-        show(f"\n\"Tell me when it's done\" (get_batch_call with wait_seconds; sandbox time runs {DEMO_SPEED:g}x faster here):")
+        show(f'\n"Tell me when it\'s done" (get_batch_call with wait_seconds; sandbox time runs {DEMO_SPEED:g}x faster here):')
         for _ in range(6):  # a bounded wait returns on each status change
             waited = await client.call_tool("get_batch_call", {"batch_call_id": batch_call_id, "wait_seconds": 30})
             show_result(show, waited)
@@ -153,7 +156,8 @@ async def run_demo(out: TextIO) -> int:
             return 1
 
         show("\nCall again the people who did not pick up, tomorrow at 11am (call_again; a new plan to confirm):")
-        again = await client.call_tool("call_again", {"batch_call_id": batch_call_id, "schedule": "tomorrow at 11am",
-                                                      "outcomes": ["no_answer", "busy", "voicemail", "failed"]})
+        again = await client.call_tool(
+            "call_again", {"batch_call_id": batch_call_id, "schedule": "tomorrow at 11am", "outcomes": ["no_answer", "busy", "voicemail", "failed"]}
+        )
         show_result(show, again)
         return 0

@@ -69,9 +69,7 @@ class BearerAuth:
                 else:
                     challenge = 'Bearer realm="zudu-mcp", error="invalid_token"'
                     description = "The bearer token is not the one this server expects (ZUDU_MCP_AUTH_TOKEN)."
-                response = JSONResponse(
-                    {"error": "unauthorized", "error_description": description}, status_code=401, headers={"WWW-Authenticate": challenge}
-                )
+                response = JSONResponse({"error": "unauthorized", "error_description": description}, status_code=401, headers={"WWW-Authenticate": challenge})
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -92,7 +90,8 @@ class NoStandaloneStream:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].rstrip("/") == MCP_PATH:
             response = JSONResponse(
                 {"error": "method_not_allowed", "error_description": "This stateless server offers no event stream: send requests with POST."},
-                status_code=405, headers={"Allow": "POST"},
+                status_code=405,
+                headers={"Allow": "POST"},
             )
             await response(scope, receive, send)
             return
@@ -146,12 +145,19 @@ def oauth_options(settings: Settings, clock: Callable[[], float]) -> dict:
 
     assert settings.mcp_oauth_issuer is not None and settings.mcp_resource_url is not None
     verifier = JwtVerifier(
-        issuer=settings.mcp_oauth_issuer, audience=settings.mcp_resource_url, read_scope=settings.mcp_oauth_read_scope,
-        write_scope=settings.mcp_oauth_write_scope, static_token=settings.auth_token(), clock=clock, leeway=settings.mcp_oauth_leeway_seconds,
+        issuer=settings.mcp_oauth_issuer,
+        audience=settings.mcp_resource_url,
+        read_scope=settings.mcp_oauth_read_scope,
+        write_scope=settings.mcp_oauth_write_scope,
+        static_token=settings.auth_token(),
+        clock=clock,
+        leeway=settings.mcp_oauth_leeway_seconds,
     )
     auth = AuthSettings(
-        issuer_url=settings.mcp_oauth_issuer, resource_server_url=settings.mcp_resource_url,  # type: ignore[arg-type]
-        required_scopes=[settings.mcp_oauth_read_scope], validate_token_resource=False,  # the verifier checks the audience itself
+        issuer_url=settings.mcp_oauth_issuer,  # type: ignore[arg-type]
+        resource_server_url=settings.mcp_resource_url,  # type: ignore[arg-type]
+        required_scopes=[settings.mcp_oauth_read_scope],
+        validate_token_resource=False,  # the verifier checks the audience itself
     )
     write_tools = {spec_name(spec) for spec in published_specs(settings) if not spec.annotations.read_only_hint}
     return {"token_verifier": verifier, "auth": auth, "middleware": [ScopedToolset(write_tools, settings.mcp_oauth_write_scope)]}
@@ -231,8 +237,10 @@ def check_team(settings: Settings) -> str | None:
     """What stops a team server from starting (said once by the CLI, not by every worker), or None."""
     try:
         if settings.oauth and not settings.mcp_resource_url:
-            return ("ZUDU_MCP_OAUTH_ISSUER is set but ZUDU_MCP_RESOURCE_URL is not: set it to this server's public URL of the endpoint, "
-                    "e.g. https://mcp.example.com/mcp (tokens must be issued for it).")
+            return (
+                "ZUDU_MCP_OAUTH_ISSUER is set but ZUDU_MCP_RESOURCE_URL is not: set it to this server's public URL of the endpoint, "
+                "e.g. https://mcp.example.com/mcp (tokens must be issued for it)."
+            )
         if settings.mcp_resource_url and not settings.oauth:
             return "ZUDU_MCP_RESOURCE_URL is set but ZUDU_MCP_OAUTH_ISSUER is not: set the authorization server's issuer URL too."
         tenancy_of(settings)

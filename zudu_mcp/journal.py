@@ -209,8 +209,7 @@ class Journal:
         with self._lock:
             return self._db.execute(sql.replace("?", self._placeholder), params)
 
-    def record_intent(self, kind: str, payload: dict[str, Any], target: str | None, *, lease_seconds: float = 60,
-                      digest: str | None = None) -> int | None:
+    def record_intent(self, kind: str, payload: dict[str, Any], target: str | None, *, lease_seconds: float = 60, digest: str | None = None) -> int | None:
         """The new row's id; None when an identical create is already in flight (its row is pending).
 
         `digest`: the payload's hash when the caller has one (a plan part's body hash), so that
@@ -221,8 +220,16 @@ class Journal:
             cursor = self._run(
                 "INSERT INTO requests (account, kind, payload_hash, target, redacted, created_at, outcome, owner, lease_until) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
-                (self.account, kind, digest or payload_hash(payload), target, json.dumps(redact(payload), ensure_ascii=False), now,
-                 f"{HOST}:{os.getpid()}", now + lease_seconds),
+                (
+                    self.account,
+                    kind,
+                    digest or payload_hash(payload),
+                    target,
+                    json.dumps(redact(payload), ensure_ascii=False),
+                    now,
+                    f"{HOST}:{os.getpid()}",
+                    now + lease_seconds,
+                ),
             )
             return int(cursor.fetchone()[0])
         except self._conflict:
@@ -283,8 +290,9 @@ class Journal:
         """A part of a plan being built; not synced to disk (see _unsynced)."""
         with self._lock, self._unsynced():
             self._db.execute(
-                "INSERT INTO plan_parts (handle, idx, name, count, tasks, body_hash, outcome) VALUES (?, ?, '', ?, ?, '', 'new')"
-                .replace("?", self._placeholder),
+                "INSERT INTO plan_parts (handle, idx, name, count, tasks, body_hash, outcome) VALUES (?, ?, '', ?, ?, '', 'new')".replace(
+                    "?", self._placeholder
+                ),
                 (handle, index, count, tasks),
             )
 
@@ -374,14 +382,19 @@ class Journal:
         return cursor.rowcount == 1
 
     def renew_lease(self, handle: str, index: int, lease_seconds: float) -> None:
-        self._run("UPDATE plan_parts SET lease_until = ? WHERE handle = ? AND idx = ? AND outcome = 'pending' AND owner = ?",
-                  (self.clock() + lease_seconds, handle, index, OWNER))
+        self._run(
+            "UPDATE plan_parts SET lease_until = ? WHERE handle = ? AND idx = ? AND outcome = 'pending' AND owner = ?",
+            (self.clock() + lease_seconds, handle, index, OWNER),
+        )
 
-    def settle_part(self, handle: str, index: int, outcome: str, *, batch: dict[str, Any] | None = None, error: str | None = None,
-                    expected: str | None = None) -> bool:
+    def settle_part(
+        self, handle: str, index: int, outcome: str, *, batch: dict[str, Any] | None = None, error: str | None = None, expected: str | None = None
+    ) -> bool:
         """Records what became of a part; the recipients are forgotten once the part exists at Zudu."""
-        sql = ("UPDATE plan_parts SET outcome = ?, batch_call_id = COALESCE(?, batch_call_id), batch = COALESCE(?, batch), error = ?, "
-               "lease_until = NULL, reconciling_until = NULL" + (", tasks = NULL" if outcome == "ok" else "") + " WHERE handle = ? AND idx = ?")
+        sql = (
+            "UPDATE plan_parts SET outcome = ?, batch_call_id = COALESCE(?, batch_call_id), batch = COALESCE(?, batch), error = ?, "
+            "lease_until = NULL, reconciling_until = NULL" + (", tasks = NULL" if outcome == "ok" else "") + " WHERE handle = ? AND idx = ?"
+        )
         params: tuple = (outcome, (batch or {}).get("batch_call_id"), json.dumps(batch, ensure_ascii=False) if batch else None, error, handle, index)
         if expected is not None:
             sql += " AND outcome = ?"
@@ -391,21 +404,33 @@ class Journal:
     def abandon_part(self, handle: str, index: int, owner: str | None = None) -> bool:
         """A pending part whose sender died (this host) or whose lease ran out (any host): Zudu may have acted."""
         if owner is not None and owner_gone(owner):
-            return self._run("UPDATE plan_parts SET outcome = 'unknown', error = 'sender died mid-request' WHERE handle = ? AND idx = ? "
-                             "AND outcome = 'pending' AND owner = ?", (handle, index, owner)).rowcount == 1
-        return self._run(
-            "UPDATE plan_parts SET outcome = 'unknown', error = 'abandoned mid-request' WHERE handle = ? AND idx = ? "
-            "AND outcome = 'pending' AND (lease_until IS NULL OR lease_until <= ?)",
-            (handle, index, self.clock()),
-        ).rowcount == 1
+            return (
+                self._run(
+                    "UPDATE plan_parts SET outcome = 'unknown', error = 'sender died mid-request' WHERE handle = ? AND idx = ? "
+                    "AND outcome = 'pending' AND owner = ?",
+                    (handle, index, owner),
+                ).rowcount
+                == 1
+            )
+        return (
+            self._run(
+                "UPDATE plan_parts SET outcome = 'unknown', error = 'abandoned mid-request' WHERE handle = ? AND idx = ? "
+                "AND outcome = 'pending' AND (lease_until IS NULL OR lease_until <= ?)",
+                (handle, index, self.clock()),
+            ).rowcount
+            == 1
+        )
 
     def lock_reconcile(self, handle: str, index: int, seconds: float) -> bool:
         now = self.clock()
-        return self._run(
-            "UPDATE plan_parts SET reconciling_until = ? WHERE handle = ? AND idx = ? AND outcome = 'unknown' "
-            "AND (reconciling_until IS NULL OR reconciling_until < ?)",
-            (now + seconds, handle, index, now),
-        ).rowcount == 1
+        return (
+            self._run(
+                "UPDATE plan_parts SET reconciling_until = ? WHERE handle = ? AND idx = ? AND outcome = 'unknown' "
+                "AND (reconciling_until IS NULL OR reconciling_until < ?)",
+                (now + seconds, handle, index, now),
+            ).rowcount
+            == 1
+        )
 
     def unlock_reconcile(self, handle: str, index: int) -> None:
         self._run("UPDATE plan_parts SET reconciling_until = NULL WHERE handle = ? AND idx = ?", (handle, index))
@@ -430,14 +455,16 @@ class Journal:
             rows = self._run(f"SELECT {COLUMNS} FROM requests WHERE account = ? ORDER BY id DESC LIMIT ?", (account, limit)).fetchall()
             found[account] = [self._entry(row) for row in rows]
         return found
+
     # ---- the do-not-call list: keyed hashes only (zudu_mcp.suppression) -------------------------
 
     def add_do_not_call(self, hashes: list[str]) -> int:
         """How many were new."""
         added = 0
         for number_hash in hashes:
-            cursor = self._run("INSERT INTO do_not_call (account, number_hash, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                               (self.account, number_hash, self.clock()))
+            cursor = self._run(
+                "INSERT INTO do_not_call (account, number_hash, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (self.account, number_hash, self.clock())
+            )
             added += max(cursor.rowcount, 0)
         return added
 
@@ -464,8 +491,6 @@ def describe_entry(entry: Entry) -> str:
     from datetime import UTC, datetime
 
     when = datetime.fromtimestamp(entry.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    outcome = {"pending": "pending (no answer recorded: may have reached Zudu)", "unknown": "unknown (may have reached Zudu)"}.get(
-        entry.outcome, entry.outcome
-    )
+    outcome = {"pending": "pending (no answer recorded: may have reached Zudu)", "unknown": "unknown (may have reached Zudu)"}.get(entry.outcome, entry.outcome)
     details = ", ".join(x for x in (entry.batch_call_id, entry.status, entry.error) if x)
     return f"{when}  {entry.kind:<7} {entry.target or '':<40.40} {outcome}" + (f"  [{details}]" if details else "")

@@ -153,7 +153,9 @@ class Tenancy:
                 )
             key, secret = sent
             if not key or not secret:
-                raise CredentialsMissing(f"Send both {KEY_HEADER} and {SECRET_HEADER} (the key and secret from the Zudu dashboard); only one came, so nothing was sent.")
+                raise CredentialsMissing(
+                    f"Send both {KEY_HEADER} and {SECRET_HEADER} (the key and secret from the Zudu dashboard); only one came, so nothing was sent."
+                )
             return Credentials(key, secret)
         token = get_access_token()
         if token is None or token.client_id == STATIC_CLIENT or self.organizations is None:
@@ -170,6 +172,5 @@ class Tenancy:
         headers = f", or send your organization's key and secret in the headers {KEY_HEADER} and {SECRET_HEADER}" if self.accept_headers else ""
         who = f"the organization {quote(str(identity))} (token claim {self.claim})" if identity is not None else f"a token without the claim {self.claim}"
         raise CredentialsMissing(
-            f"This server has no Zudu credentials for {who}, so nothing was sent. The operator adds it to "
-            f"ZUDU_MCP_ORGANIZATIONS_FILE{headers}."
+            f"This server has no Zudu credentials for {who}, so nothing was sent. The operator adds it to ZUDU_MCP_ORGANIZATIONS_FILE{headers}."
         )

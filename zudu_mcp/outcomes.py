@@ -25,8 +25,14 @@ if TYPE_CHECKING:
     from zudu_mcp.zudu.client import ZuduClient
 
 GROUPS = ("answered", "voicemail", "no_answer", "busy", "failed", "pending")
-LABELS = {"answered": "answered", "voicemail": "voicemail", "no_answer": "no answer", "busy": "busy", "failed": "failed",
-          "pending": "not called yet or still on the line"}
+LABELS = {
+    "answered": "answered",
+    "voicemail": "voicemail",
+    "no_answer": "no answer",
+    "busy": "busy",
+    "failed": "failed",
+    "pending": "not called yet or still on the line",
+}
 MAX_TASKS = 1000  # per batch: Zudu's limit
 CONCURRENCY = 8  # calls read at once: a 1000-call batch in a few seconds without hammering Zudu
 PAGE_SIZE = 25
@@ -58,9 +64,17 @@ class Outcome:
         return f"{quote(name, 40)} {number}" if name else number
 
     def as_dict(self) -> dict[str, Any]:
-        return {"batch_call_id": self.batch_call_id, "to_number": self.to_number, "call_id": self.call_id, "outcome": self.outcome,
-                "task_status": self.task_status, "talk_seconds": round(self.talk_ms / 1000), "when_unix_ms": self.when_ms,
-                "end_reason": self.end_reason, "variables": self.variables}
+        return {
+            "batch_call_id": self.batch_call_id,
+            "to_number": self.to_number,
+            "call_id": self.call_id,
+            "outcome": self.outcome,
+            "task_status": self.task_status,
+            "talk_seconds": round(self.talk_ms / 1000),
+            "when_unix_ms": self.when_ms,
+            "end_reason": self.end_reason,
+            "variables": self.variables,
+        }
 
 
 def shown_number(value: str | None) -> str:
@@ -135,18 +149,20 @@ async def join(client: ZuduClient, batch_call_id: str, tasks: list[BatchTask]) -
     outcomes = []
     for index, task in enumerate(tasks):
         call = calls.get(index)
-        outcomes.append(Outcome(
-            batch_call_id=batch_call_id,
-            to_number=task.to_number or (call.to_number if call else None),
-            task_status=task.status,
-            call_id=task.call_id,
-            outcome=outcome_of(task, call),
-            talk_ms=(call.talk_ms or 0) if call else 0,
-            when_ms=(call.start_timestamp or call.created_at) if call else None,
-            end_reason=(call.end_reason if call else None) or task.error_message,
-            variables=call.dynamic_variables if call else {},
-            call=call,
-        ))
+        outcomes.append(
+            Outcome(
+                batch_call_id=batch_call_id,
+                to_number=task.to_number or (call.to_number if call else None),
+                task_status=task.status,
+                call_id=task.call_id,
+                outcome=outcome_of(task, call),
+                talk_ms=(call.talk_ms or 0) if call else 0,
+                when_ms=(call.start_timestamp or call.created_at) if call else None,
+                end_reason=(call.end_reason if call else None) or task.error_message,
+                variables=call.dynamic_variables if call else {},
+                call=call,
+            )
+        )
     return Joined(outcomes, unread)
 
 
@@ -215,9 +231,12 @@ def describe(report: Report, now: datetime, *, group: str | None = None, page: i
     statuses = sorted({b.status or "unknown" for b in report.batches})
     lines = [f"Results of {quote(report.name or first.name or first.batch_call_id)}{parts}: {total} recipients, status {', '.join(statuses)}."]
     rate = f"{report.reach_rate:.0%}" if report.reach_rate is not None else "n/a"
-    lines.append(f"Reached {report.counts['answered']} of {report.finished} calls made ({rate} reach rate); voicemail {report.counts['voicemail']}, "
-                 f"no answer {report.counts['no_answer']}, busy {report.counts['busy']}, failed {report.counts['failed']}"
-                 + (f"; {report.counts['pending']} not finished yet" if report.counts["pending"] else "") + ".")
+    lines.append(
+        f"Reached {report.counts['answered']} of {report.finished} calls made ({rate} reach rate); voicemail {report.counts['voicemail']}, "
+        f"no answer {report.counts['no_answer']}, busy {report.counts['busy']}, failed {report.counts['failed']}"
+        + (f"; {report.counts['pending']} not finished yet" if report.counts["pending"] else "")
+        + "."
+    )
     lines.append(f"Talk time: {seconds(report.talk_ms)} in total, {seconds(report.average_talk_ms)} on average per answered call.")
     failures = report.failures()
     if failures:

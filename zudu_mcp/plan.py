@@ -126,8 +126,7 @@ def identity(action: str, account: str, given: dict[str, Any]) -> Identity:
     encoded = {key: canonical(value) for key, value in given.items()}
     arguments = ",".join(f"{canonical(key)}:{encoded[key]}" for key in sorted(encoded))
     whole = f'{{"account":{canonical(account)},"action":{canonical(action)},"arguments":{{{arguments}}}}}'
-    return Identity(hashlib.sha256(whole.encode()).hexdigest()[:40],
-                    {key: hashlib.sha256(text.encode()).hexdigest()[:16] for key, text in encoded.items()})
+    return Identity(hashlib.sha256(whole.encode()).hexdigest()[:40], {key: hashlib.sha256(text.encode()).hexdigest()[:16] for key, text in encoded.items()})
 
 
 # ---- lookups at Zudu, done before the heavy part ---------------------------------------------
@@ -151,7 +150,9 @@ def choose_agent(given: str | None, agents: list[Any] | None) -> Agent:
         name = next((a.name for a in agents or () if a.agent_id == given), None)
         return Agent(given, name)
     if agents is None:
-        raise Refusal(f"agent_id {quote(given)} is not an agent id, and the agents could not be listed to match it by name: send the id (agent_...).", "unknown_agent")
+        raise Refusal(
+            f"agent_id {quote(given)} is not an agent id, and the agents could not be listed to match it by name: send the id (agent_...).", "unknown_agent"
+        )
     wanted = given.strip().casefold()
     exact = [a for a in agents if (a.name or "").strip().casefold() == wanted]
     if len(exact) == 1:
@@ -188,8 +189,17 @@ class Context:
     suppressed: Callable[[str], bool] | None = None  # the do-not-call list (zudu_mcp.suppression): True drops the number
 
 
-def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note: Finding | None, context: Context,
-                store_part: Callable[[Part], None], *, given: dict[str, Any] | None = None, ident: Identity | None = None) -> Plan:
+def plan_create(
+    campaign: Campaign,
+    agent: Agent,
+    from_number: str,
+    caller_note: Finding | None,
+    context: Context,
+    store_part: Callable[[Part], None],
+    *,
+    given: dict[str, Any] | None = None,
+    ident: Identity | None = None,
+) -> Plan:
     """Every check before anything is sent; parts go to `store_part` as they are read (a list never sits in memory whole).
 
     `given` and `ident`: campaign.given() and its identity when the caller has them already (dumping and
@@ -210,7 +220,9 @@ def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note:
     sources = {key: getattr(campaign, key) for key in ("tasks", "recipients_csv", "recipients_file")}
     given_arguments, chosen = given, [key for key, value in sources.items() if value is not None]
     if len(chosen) != 1:
-        raise Refusal("send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(chosen)})." if chosen else "."), "recipients")
+        raise Refusal(
+            "send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(chosen)})." if chosen else "."), "recipients"
+        )
     region, region_source = choose_region(campaign.default_region, from_number, settings)
     zone_region = region_of_zone(timing["timezone"]) if timing["timezone"] else None
     given_args = given_args_of(campaign, given_arguments)
@@ -229,7 +241,9 @@ def plan_create(campaign: Campaign, agent: Agent, from_number: str, caller_note:
         if not report.kept:
             raise Refusal(f"every recipient ({skipped[0]}) is on the do-not-call list: nobody would be called.", "no_recipients")
     if not report.kept:
-        raise Refusal("no usable recipient in the list. " + " ".join(f.text for f in recipient_findings(report, source, region, region_source)), "no_recipients")
+        raise Refusal(
+            "no usable recipient in the list. " + " ".join(f.text for f in recipient_findings(report, source, region, region_source)), "no_recipients"
+        )
     if region_source != "given" and zone_region and region and zone_region != region and report.read_with_region:
         raise Refusal(
             f"{report.read_with_region} numbers have no country code. They would be read as {region} ({region_source}), but the "
@@ -282,7 +296,9 @@ def plan_time(campaign: Campaign, context: Context, findings: list[Finding]) -> 
     schedule = None
     if campaign.schedule is not None:
         if trigger is not None or send_now:
-            raise Refusal(f"schedule and {'trigger_timestamp' if trigger is not None else 'send_now'} both say when to call. Send only one of them.", "contradiction")
+            raise Refusal(
+                f"schedule and {'trigger_timestamp' if trigger is not None else 'send_now'} both say when to call. Send only one of them.", "contradiction"
+            )
         resolution = resolve(campaign.schedule, zone, None, SimpleNamespace(settings=settings, now=lambda: now))
         result = resolution.result
         if not isinstance(result, ScheduledTime):
@@ -304,8 +320,14 @@ def plan_time(campaign: Campaign, context: Context, findings: list[Finding]) -> 
         when = describe_instant(trigger, zone or "UTC", now)
         raise Refusal(f"trigger_timestamp is in the past ({when.local}, {when.relative}). Send a future time in Unix milliseconds.", "past")
     mode = "draft" if status == "draft" else "now" if send_now or status == "sent" else "scheduled"
-    return {"trigger_ms": trigger if mode == "scheduled" or trigger else None, "send_now": send_now, "status": status,
-            "timezone": zone, "mode": mode, "schedule": schedule}
+    return {
+        "trigger_ms": trigger if mode == "scheduled" or trigger else None,
+        "send_now": send_now,
+        "status": status,
+        "timezone": zone,
+        "mode": mode,
+        "schedule": schedule,
+    }
 
 
 def choose_region(given: str | None, from_number: str, settings: Settings) -> tuple[str | None, str]:
@@ -333,8 +355,11 @@ def wire_settings(campaign: Campaign, agent: Agent, from_number: str, timing: di
         value = getattr(campaign, key, None)
         if key not in DECIDED_BY_THE_PLAN and value is not None:
             body[key] = [item.to_wire() for item in value] if isinstance(value, list) else value.to_wire() if hasattr(value, "to_wire") else value
-    for key, value in (("timezone", timing["timezone"]), ("trigger_timestamp", timing["trigger_ms"] if timing["mode"] == "scheduled" else None),
-                       ("status", timing["status"])):
+    for key, value in (
+        ("timezone", timing["timezone"]),
+        ("trigger_timestamp", timing["trigger_ms"] if timing["mode"] == "scheduled" else None),
+        ("status", timing["status"]),
+    ):
         if value is not None:
             body[key] = value
     return body
@@ -363,8 +388,9 @@ def store_parts(tasks: Iterator[dict[str, Any]], store_part: Callable[[Part], No
     return parts
 
 
-def without_suppressed(tasks: Iterator[dict[str, Any]], suppressed: Callable[[str], bool], report: RecipientReport,
-                       skipped: list[int]) -> Iterator[dict[str, Any]]:
+def without_suppressed(
+    tasks: Iterator[dict[str, Any]], suppressed: Callable[[str], bool], report: RecipientReport, skipped: list[int]
+) -> Iterator[dict[str, Any]]:
     """Drops numbers on the do-not-call list as they stream; they no longer count as kept (nor in their zone)."""
     from zudu_mcp.recipients.phones import zone_of
 
@@ -405,11 +431,21 @@ def recipient_findings(report: RecipientReport, source: str, region: str | None,
     if problems:
         shown = ", ".join(f"line {p.line} {quote(p.value, 30)} ({p.reason})" for p in report.examples[:MAX_SHOWN_PROBLEMS])
         more = f" and {problems - MAX_SHOWN_PROBLEMS} more" if problems > MAX_SHOWN_PROBLEMS else ""
-        found.append(Finding("dropped", f"{problems} row{'s' if problems != 1 else ''} of {source} not called ({report.refused} refused, "
-                             f"{report.duplicates} duplicate{'s' if report.duplicates != 1 else ''}): {shown}{more}", warning=True))
+        found.append(
+            Finding(
+                "dropped",
+                f"{problems} row{'s' if problems != 1 else ''} of {source} not called ({report.refused} refused, "
+                f"{report.duplicates} duplicate{'s' if report.duplicates != 1 else ''}): {shown}{more}",
+                warning=True,
+            )
+        )
     if report.read_with_region:
-        found.append(Finding("region", f"{report.read_with_region} number{'s' if report.read_with_region != 1 else ''} without a country code "
-                             f"read as {region} ({region_source})"))
+        found.append(
+            Finding(
+                "region",
+                f"{report.read_with_region} number{'s' if report.read_with_region != 1 else ''} without a country code read as {region} ({region_source})",
+            )
+        )
     if report.converted_columns:
         found.append(Finding("variables", f"numbers in {', '.join(sorted(report.converted_columns))} sent as text"))
     return found
@@ -423,8 +459,7 @@ def window_findings(timing: dict[str, Any], report: RecipientReport, quiet: Quie
     return calling_findings(start_ms, dict(report.zones), quiet, context.settings.calling_window, timing["timezone"] or "UTC", context.now)
 
 
-def calling_findings(start_ms: int, zones: dict[str, int], quiet: QuietHours | dict | None, calling_window: str, zone: str,
-                     now: datetime) -> list[Finding]:
+def calling_findings(start_ms: int, zones: dict[str, int], quiet: QuietHours | dict | None, calling_window: str, zone: str, now: datetime) -> list[Finding]:
     """Shared by create, execute and update: the same words for the same facts."""
     from zudu_mcp.recipients.calling_window import parse_window
     from zudu_mcp.scheduling.quiet_hours import first_call_time
@@ -450,8 +485,13 @@ def calling_findings(start_ms: int, zones: dict[str, int], quiet: QuietHours | d
     if outside:
         total = sum(count for _, count, _ in outside)
         where = "; ".join(f"{count} in {name} ({local})" for name, count, local in outside[:5])
-        found.append(Finding("calling_window", f"{total} recipient{'s' if total != 1 else ''} would be called outside "
-                             f"{opens:%H:%M}-{closes:%H:%M} their local time: {where}", warning=True))
+        found.append(
+            Finding(
+                "calling_window",
+                f"{total} recipient{'s' if total != 1 else ''} would be called outside {opens:%H:%M}-{closes:%H:%M} their local time: {where}",
+                warning=True,
+            )
+        )
     return found
 
 

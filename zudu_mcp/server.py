@@ -53,8 +53,11 @@ class CheckedTool(Tool):
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         fields = self.fn_metadata.arg_model.model_fields
         # Strict agent stacks send every argument: null, "" or [] for an optional one means "not given".
-        arguments = {key: value for key, value in arguments.items()
-                     if not (key in fields and not fields[key].is_required() and (value is None or value == "" or value == []))}
+        arguments = {
+            key: value
+            for key, value in arguments.items()
+            if not (key in fields and not fields[key].is_required() and (value is None or value == "" or value == []))
+        }
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:
@@ -179,10 +182,20 @@ def lazy_tools(specs: list[ToolSpec], backend: Backend) -> list[Tool] | None:
     placeholder = placeholder_metadata()
     from mcp.types import ToolAnnotations
 
-    return [LazyTool.model_construct(fn=(spec, backend), fn_metadata=placeholder, is_async=True, context_kwarg=None, resolved_params={},
-                                     resolver_plans={}, icons=None, meta=None,
-                                     **(cached[name] | {"annotations": ToolAnnotations.model_validate(cached[name]["annotations"])}))
-            for spec, name in zip(specs, names, strict=True)]
+    return [
+        LazyTool.model_construct(
+            fn=(spec, backend),
+            fn_metadata=placeholder,
+            is_async=True,
+            context_kwarg=None,
+            resolved_params={},
+            resolver_plans={},
+            icons=None,
+            meta=None,
+            **(cached[name] | {"annotations": ToolAnnotations.model_validate(cached[name]["annotations"])}),
+        )
+        for spec, name in zip(specs, names, strict=True)
+    ]
 
 
 def published_fields(tool: Tool) -> dict[str, Any]:

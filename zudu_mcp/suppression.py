@@ -89,8 +89,11 @@ class DoNotCall:
                     from zudu_mcp.refusal import Refusal
 
                     why = getattr(exc, "strerror", None) or type(exc).__name__
-                    raise Refusal(f"the operator's do-not-call file (ZUDU_MCP_DO_NOT_CALL_FILE) could not be read ({why}), so nothing "
-                                  "was planned: the operator must fix or unset it.", "do_not_call_file") from None
+                    raise Refusal(
+                        f"the operator's do-not-call file (ZUDU_MCP_DO_NOT_CALL_FILE) could not be read ({why}), so nothing "
+                        "was planned: the operator must fix or unset it.",
+                        "do_not_call_file",
+                    ) from None
                 lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
                 reading = read_numbers([line for line in lines if line], self.default_region)
                 found = {self.digest(number) for number in reading.numbers}

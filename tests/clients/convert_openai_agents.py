@@ -2,7 +2,6 @@
 `convert_schemas_to_strict` off and on. When strict conversion fails the SDK silently falls back
 to a non-strict tool; that fallback is reported here as a failure of the strict variant."""
 
-
 from agents.mcp import MCPServerStdio
 from agents.mcp.util import MCPUtil
 from convert_common import convert_each, published_tools, report, versions
@@ -20,11 +19,15 @@ def convert(strict: bool):
             schema = dict(function_tool.params_json_schema)
             ensure_strict_json_schema(schema, _reject_open_objects=True)  # raises the reason the SDK logged
         return function_tool.params_json_schema
+
     return one
 
 
 tools = published_tools()
-report(versions("openai-agents", "mcp"), {
-    "openai-agents": convert_each(tools, convert(False)),
-    "openai-agents-strict": convert_each(tools, convert(True)),
-})
+report(
+    versions("openai-agents", "mcp"),
+    {
+        "openai-agents": convert_each(tools, convert(False)),
+        "openai-agents-strict": convert_each(tools, convert(True)),
+    },
+)

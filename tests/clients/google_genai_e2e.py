@@ -51,8 +51,9 @@ def scripted_gemini(request: httpx.Request) -> httpx.Response:
     seen = last_function_response(body)
     call = script.next_call(declared, seen)
     part = {"text": seen or ""} if call is None else {"functionCall": {"name": call[0], "args": call[1]}}
-    return httpx.Response(200, json={"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
-                                     "modelVersion": "scripted"})
+    return httpx.Response(
+        200, json={"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}], "modelVersion": "scripted"}
+    )
 
 
 async def main() -> None:
@@ -65,10 +66,18 @@ async def main() -> None:
         # a live ClientSession cannot be deep-copied (TypeError: cannot pickle '_asyncio.Future').
         config = {"tools": [session], "automatic_function_calling": {"maximum_remote_calls": 20}}
         response = await client.aio.models.generate_content(
-            model="gemini-scripted", contents="Call these two customers tomorrow at 10am, then move it to the day after at 11am.", config=config)
-    variables = (((declared.get("preview_batch_call") or {}).get("properties") or {}).get("tasks") or {})
-    print(script.report("google-genai (MCP session)", versions("google-genai", "mcp", "httpx"), list(declared),
-                        declared_variables=json.dumps(variables)[:2000], final=response.text or ""))
+            model="gemini-scripted", contents="Call these two customers tomorrow at 10am, then move it to the day after at 11am.", config=config
+        )
+    variables = ((declared.get("preview_batch_call") or {}).get("properties") or {}).get("tasks") or {}
+    print(
+        script.report(
+            "google-genai (MCP session)",
+            versions("google-genai", "mcp", "httpx"),
+            list(declared),
+            declared_variables=json.dumps(variables)[:2000],
+            final=response.text or "",
+        )
+    )
 
 
 asyncio.run(main())

@@ -18,7 +18,15 @@ async def main() -> None:
     tools = await client.get_tools()
     resolve = next(tool for tool in tools if tool.name == "resolve_schedule")
     answer = await resolve.ainvoke({"text": "tomorrow at 10am", "timezone": "Asia/Kolkata"})
-    print(json.dumps({"tools": sorted(tool.name for tool in tools), "schemas": {t.name: t.args_schema if isinstance(t.args_schema, dict) else t.args_schema.model_json_schema() for t in tools}, "answer": str(answer)}))
+    print(
+        json.dumps(
+            {
+                "tools": sorted(tool.name for tool in tools),
+                "schemas": {t.name: t.args_schema if isinstance(t.args_schema, dict) else t.args_schema.model_json_schema() for t in tools},
+                "answer": str(answer),
+            }
+        )
+    )
 
 
 asyncio.run(main())

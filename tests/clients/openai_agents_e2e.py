@@ -59,12 +59,25 @@ class ScriptedModel(Model):
 async def main() -> None:
     params = {"command": python, "args": SERVER_ARGS, "env": server_environment()}
     async with MCPServerStdio(params=params, name="zudu", client_session_timeout_seconds=120) as zudu:
-        agent = Agent(name="campaigns", instructions="Run the person's voice campaigns.", model=ScriptedModel(),
-                      model_settings=ModelSettings(), mcp_servers=[zudu], mcp_config={"convert_schemas_to_strict": True})
-        result = await Runner.run(agent, "Call these two customers tomorrow at 10am, then move it to the day after at 11am.",
-                                  max_turns=20, run_config=RunConfig(tracing_disabled=True))
-    print(script.report("openai-agents (strict)", versions("openai-agents", "openai", "mcp"), list(strict_tools),
-                        strict=strict_tools, final=str(result.final_output)))
+        agent = Agent(
+            name="campaigns",
+            instructions="Run the person's voice campaigns.",
+            model=ScriptedModel(),
+            model_settings=ModelSettings(),
+            mcp_servers=[zudu],
+            mcp_config={"convert_schemas_to_strict": True},
+        )
+        result = await Runner.run(
+            agent,
+            "Call these two customers tomorrow at 10am, then move it to the day after at 11am.",
+            max_turns=20,
+            run_config=RunConfig(tracing_disabled=True),
+        )
+    print(
+        script.report(
+            "openai-agents (strict)", versions("openai-agents", "openai", "mcp"), list(strict_tools), strict=strict_tools, final=str(result.final_output)
+        )
+    )
 
 
 asyncio.run(main())

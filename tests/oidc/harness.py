@@ -57,9 +57,17 @@ class Provider:
         self.process, self.issuer = process, issuer
 
     def token(self, client: str = "org-a", scope: str = "zudu:read zudu:write", resource: str = "") -> str:
-        response = httpx.post(f"{self.issuer}/token", timeout=30, data={
-            "grant_type": "client_credentials", "client_id": client, "client_secret": f"secret-{client[-1]}", "scope": scope, "resource": resource,
-        })
+        response = httpx.post(
+            f"{self.issuer}/token",
+            timeout=30,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client,
+                "client_secret": f"secret-{client[-1]}",
+                "scope": scope,
+                "resource": resource,
+            },
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 

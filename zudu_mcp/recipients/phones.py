@@ -58,9 +58,7 @@ def read_plain(raw: object, default_region: str | None, other_region: str | None
             parsed = _valid("+" + digits, None)
     if parsed is None:
         if default_region is None and not text.startswith("+"):
-            raise InvalidNumber(
-                f"{_short(text)} has no country code: add one (+91 ...) or set ZUDU_DEFAULT_REGION / default_region", "no country code"
-            )
+            raise InvalidNumber(f"{_short(text)} has no country code: add one (+91 ...) or set ZUDU_DEFAULT_REGION / default_region", "no country code")
         where = f" for region {default_region}" if default_region and not text.startswith("+") else ""
         raise InvalidNumber(f"{_short(text)} is not a valid phone number{where}")
     number, kind = parsed
@@ -152,6 +150,8 @@ def _load_zone_table() -> None:
     from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX  # lazy: a large table
 
     _TZ = (TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX)
+
+
 _PRIMARY: dict[tuple[str, ...], str | None] = {}
 
 

@@ -59,7 +59,11 @@ class RecipientReport:
 
 
 def normalise(
-    rows: Iterable[Row], *, from_number: str | None, default_region: str | None, other_region: str | None = None,
+    rows: Iterable[Row],
+    *,
+    from_number: str | None,
+    default_region: str | None,
+    other_region: str | None = None,
     report: RecipientReport,
 ) -> Iterator[dict[str, Any]]:
     """Yields Zudu task dicts {"to_number": E.164, "dynamic_variables": {str: str}} (no dynamic_variables

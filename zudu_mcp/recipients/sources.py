@@ -23,8 +23,24 @@ from pathlib import Path
 from typing import IO, Any
 
 PHONE_HEADERS = (
-    "to_number", "tonumber", "phone", "phonenumber", "phoneno", "mobile", "mobilenumber", "mobileno", "cell",
-    "cellphone", "cellnumber", "number", "contact", "contactnumber", "msisdn", "telephone", "tel", "whatsapp",
+    "to_number",
+    "tonumber",
+    "phone",
+    "phonenumber",
+    "phoneno",
+    "mobile",
+    "mobilenumber",
+    "mobileno",
+    "cell",
+    "cellphone",
+    "cellnumber",
+    "number",
+    "contact",
+    "contactnumber",
+    "msisdn",
+    "telephone",
+    "tel",
+    "whatsapp",
 )
 SUFFIXES = (".csv", ".json", ".jsonl", ".xlsx")
 
@@ -132,9 +148,7 @@ def _csv_rows(stream: IO[str], phone_column: str | None, limits: Limits, what: s
     return _csv_body(reader, previous, names, index, wanted, limits, what)
 
 
-def _csv_body(
-    reader: Any, previous: int, names: list[str], index: int, wanted: list[tuple[int, str]], limits: Limits, what: str
-) -> Iterator[Row]:
+def _csv_body(reader: Any, previous: int, names: list[str], index: int, wanted: list[tuple[int, str]], limits: Limits, what: str) -> Iterator[Row]:
     import operator
 
     width, count, max_rows, max_columns = len(names), 0, limits.max_rows, limits.max_columns
@@ -181,9 +195,7 @@ def _line_batches(stream: IO[str], limits: Limits, what: str) -> Iterator[list[s
             return
         if "\x00" in chunk:
             number = counted + (carry + chunk[: chunk.index("\x00")]).count("\n") + 1
-            raise ListError(
-                f"{what}: line {number} contains a NUL byte, so it is not a text file. Export it as 'CSV UTF-8' (or JSON) and send that."
-            )
+            raise ListError(f"{what}: line {number} contains a NUL byte, so it is not a text file. Export it as 'CSV UTF-8' (or JSON) and send that.")
         lines = io.StringIO(carry + chunk, newline="").readlines()  # splits as the file object would, in C
         last = lines[-1]
         carry = lines.pop() if last[-1] not in "\n\r" or last[-1] == "\r" else ""  # "\r" may be half of "\r\n"
@@ -290,7 +302,7 @@ def _json_array_records(stream: IO[str], limits: Limits, what: str) -> Iterator[
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
-_LIST_SHAPE = "A call list in JSON is an array of objects, one per recipient: [{\"phone\": \"+91...\", \"name\": \"...\"}, ...]."
+_LIST_SHAPE = 'A call list in JSON is an array of objects, one per recipient: [{"phone": "+91...", "name": "..."}, ...].'
 
 
 def _json_value(text: str, where: str) -> Any:
@@ -464,9 +476,7 @@ def _xlsx_rows(path: Path, phone_column: str | None, limits: Limits, what: str) 
                     if cell is not None and cell != "":
                         filled = True
                         if type(cell) is str and len(cell) > max_cell:
-                            raise LimitExceeded(
-                                f"{what}: line {line} has a cell over {max_cell:,} characters (max_cell_chars). Shorten it.", "max_cell_chars"
-                            )
+                            raise LimitExceeded(f"{what}: line {line} has a cell over {max_cell:,} characters (max_cell_chars). Shorten it.", "max_cell_chars")
                 if filled:
                     clock.pause()
                     yield line, row
@@ -515,10 +525,7 @@ def phone_index(names: list[str], phone_column: str | None) -> int:
     for candidate in PHONE_HEADERS:
         if candidate in folded:
             return folded.index(candidate)
-    raise ListError(
-        f"No phone column found among: {_columns(names)}. Name it 'phone' (or mobile, to_number, number) "
-        "or pass phone_column with its name."
-    )
+    raise ListError(f"No phone column found among: {_columns(names)}. Name it 'phone' (or mobile, to_number, number) or pass phone_column with its name.")
 
 
 def _columns(names: list[str]) -> str:
@@ -537,9 +544,7 @@ def _check_columns(count: int, line: int, limits: Limits, what: str) -> None:
 
 
 def _too_many_rows(limits: Limits, what: str) -> LimitExceeded:
-    return LimitExceeded(
-        f"{what} has more than {limits.max_rows:,} rows (max_rows). Split it into lists of at most {limits.max_rows:,} rows.", "max_rows"
-    )
+    return LimitExceeded(f"{what} has more than {limits.max_rows:,} rows (max_rows). Split it into lists of at most {limits.max_rows:,} rows.", "max_rows")
 
 
 def cell_text(value: Any) -> Any:
@@ -613,8 +618,7 @@ def allowed_path(path_text: str, access: FileAccess) -> Path:
         raise _unreadable(shown, exc) from None
     if not inside:
         raise ListError(
-            f"{shown} is outside the folders this server may read (set by ZUDU_MCP_FILE_ROOTS). Give a path inside them, "
-            "or send the list as recipients_csv."
+            f"{shown} is outside the folders this server may read (set by ZUDU_MCP_FILE_ROOTS). Give a path inside them, or send the list as recipients_csv."
         )
     if resolved.suffix.lower() not in SUFFIXES:
         raise ListError(f"{_quote(resolved.name)}: only {', '.join(SUFFIXES)} files are read.")
@@ -625,10 +629,7 @@ def allowed_path(path_text: str, access: FileAccess) -> Path:
     except OSError as exc:
         raise _unreadable(shown, exc) from None
     if size > access.max_bytes:
-        raise ListError(
-            f"{_quote(resolved.name)} is {size / 1_048_576:.1f} MiB; the limit is {access.max_bytes / 1_048_576:.0f} MiB "
-            "(ZUDU_MCP_MAX_FILE_MB)."
-        )
+        raise ListError(f"{_quote(resolved.name)} is {size / 1_048_576:.1f} MiB; the limit is {access.max_bytes / 1_048_576:.0f} MiB (ZUDU_MCP_MAX_FILE_MB).")
     return resolved
 
 

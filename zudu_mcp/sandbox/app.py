@@ -37,10 +37,13 @@ AGENTS = [
     {"agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab", "name": "US-Appointments", "language": "en-US", "voice": "Sam"},
 ]
 PHONE_NUMBERS = [
-    {"phone_number": "+918035315547", "nickname": "Bangalore main", "inbound_agent_id": None,
-     "outbound_agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e"},
-    {"phone_number": "+14155550123", "nickname": "US outbound", "inbound_agent_id": None,
-     "outbound_agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab"},
+    {
+        "phone_number": "+918035315547",
+        "nickname": "Bangalore main",
+        "inbound_agent_id": None,
+        "outbound_agent_id": "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e",
+    },
+    {"phone_number": "+14155550123", "nickname": "US outbound", "inbound_agent_id": None, "outbound_agent_id": "agent_c0ffee00-1234-4abc-8def-0123456789ab"},
 ]
 AVAILABLE_NUMBERS = [
     {"phone_number": "+918035315600", "country": "IN"},
@@ -166,8 +169,14 @@ def paginate(items: list[Any], page: int, limit: int | None, key: str) -> dict[s
     return {key: chunk, "pagination": {"page": page, "limit": limit, "total": len(items), "has_next_page": (page + 1) * limit < len(items)}}
 
 
-SORT_FIELDS = {"created_at": "created_timestamp", "updated_at": "created_timestamp", "scheduled_timestamp": "scheduled_timestamp",
-               "name": "name", "status": "status", "total_task_count": "total_task_count"}
+SORT_FIELDS = {
+    "created_at": "created_timestamp",
+    "updated_at": "created_timestamp",
+    "scheduled_timestamp": "scheduled_timestamp",
+    "name": "name",
+    "status": "status",
+    "total_task_count": "total_task_count",
+}
 CALL_SORT_FIELDS = ("created_at", "updated_at", "start_timestamp", "end_timestamp")
 CALL_ORDERS = {"descending": True, "desc": True, "ascending": False, "asc": False}
 
@@ -364,8 +373,11 @@ def create_app(state: SandboxState | None = None, *, credentials: tuple[str, str
         agents = {agents} if isinstance(agents, str) else set(agents or [])
         now = state.now_ms()
         calls = [call for record in state.records() for call in BatchView(record, now).calls()]
-        calls = [c for c in calls if (not statuses or c["call_status"] in statuses) and (not types or c["call_type"] in types)
-                 and (not agents or c["agent_id"] in agents)]
+        calls = [
+            c
+            for c in calls
+            if (not statuses or c["call_status"] in statuses) and (not types or c["call_type"] in types) and (not agents or c["agent_id"] in agents)
+        ]
         calls.sort(key=lambda c: (c[sort_by] is None, c[sort_by] or 0, c["call_id"]), reverse=CALL_ORDERS[order])
         pagination = {"page": page, "limit": limit, "total": len(calls), "total_pages": math.ceil(len(calls) / limit)}
         return success({"calls": calls[page * limit : (page + 1) * limit], "pagination": pagination})

@@ -158,8 +158,14 @@ def task_view(task: dict[str, Any], timing: Timing | None, now: int) -> dict[str
         if now >= timing.end_at:
             status = "COMPLETED" if task["outcome"] == "answered" else "FAILED"
             error = OUTCOMES[task["outcome"]][1]
-    return {"task_id": task["task_id"], "to_number": task["to_number"], "status": status, "call_id": current,
-            "error_message": error, "created_at": task["created_at"]}
+    return {
+        "task_id": task["task_id"],
+        "to_number": task["to_number"],
+        "status": status,
+        "call_id": current,
+        "error_message": error,
+        "created_at": task["created_at"],
+    }
 
 
 def call_view(batch: dict[str, Any], task: dict[str, Any], timing: Timing, now: int, *, agent_name: str | None = None, full: bool = True) -> dict[str, Any]:
@@ -197,8 +203,7 @@ def call_view(batch: dict[str, Any], task: dict[str, Any], timing: Timing, now: 
     }
     if not full:
         return call
-    call["metadata"] = {"batch_call_id": batch["batch_call_id"], "task_id": task["task_id"],
-                        "dynamic_variables": task["dynamic_variables"]}
+    call["metadata"] = {"batch_call_id": batch["batch_call_id"], "task_id": task["task_id"], "dynamic_variables": task["dynamic_variables"]}
     if ended:
         call["metadata"]["end_reason"] = reason
     call["events"] = events
@@ -206,8 +211,9 @@ def call_view(batch: dict[str, Any], task: dict[str, Any], timing: Timing, now: 
     if ended and timing.connect_at is not None:
         lines = transcript(batch, task, agent_name)
         call["transcript_object"] = lines
-        call["transcript_with_tool_calls"] = lines + ([{"role": "tool_call_invocation", "name": "end_call", "arguments": "{}"}]
-                                                      if reason == "agent_hangup" else [])
+        call["transcript_with_tool_calls"] = lines + (
+            [{"role": "tool_call_invocation", "name": "end_call", "arguments": "{}"}] if reason == "agent_hangup" else []
+        )
     return call
 
 
@@ -215,8 +221,7 @@ def transcript(batch: dict[str, Any], task: dict[str, Any], agent_name: str | No
     """A short conversation built from the recipient's variables: deterministic, never random text."""
     variables = task["dynamic_variables"]
     name = next((variables[key] for key in NAME_KEYS if variables.get(key)), None)
-    topic = next((f"your {key.replace('_', ' ')} {value}" for key, value in variables.items() if key not in NAME_KEYS and value),
-                 "your account")
+    topic = next((f"your {key.replace('_', ' ')} {value}" for key, value in variables.items() if key not in NAME_KEYS and value), "your account")
     agent = agent_name or "the sandbox agent"
     hello = f"Hello{' ' + name if name else ''}, this is {agent} calling about {topic}."
     if task["outcome"] == "voicemail":

@@ -43,9 +43,7 @@ def sandbox_path(state_dir: Path) -> Path:
     return Path(state_dir) / "sandbox" / FILE_NAME
 
 
-def open_sandbox(
-    state_dir: Path | None, *, speed: float = 1.0, clock: Callable[[], int] | None = None, seed: int = 7
-) -> SandboxState:
+def open_sandbox(state_dir: Path | None, *, speed: float = 1.0, clock: Callable[[], int] | None = None, seed: int = 7) -> SandboxState:
     """The sandbox for a state directory (persistent, shared by processes), or in memory for None.
 
     `speed` makes sandbox time run that many times faster than the wall clock; an injected
@@ -64,8 +62,11 @@ class Record:
     agent_name: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"batch": self.batch, "schedule": self.schedule.to_json(), "plan": self.plan, "agent_name": self.agent_name},
-                          ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            {"batch": self.batch, "schedule": self.schedule.to_json(), "plan": self.plan, "agent_name": self.agent_name},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Record:
@@ -90,8 +91,7 @@ class BatchView:
             dials = [t.dial_at for t in self.timings if t.dial_at <= now]
             batch["sent"] = len(dials)
             batch["picked_up"] = sum(  # someone answered (a voicemail box is not someone)
-                task["outcome"] == "answered" and t.connect_at is not None and t.connect_at <= now
-                for task, t in zip(record.plan, self.timings, strict=True)
+                task["outcome"] == "answered" and t.connect_at is not None and t.connect_at <= now for task, t in zip(record.plan, self.timings, strict=True)
             )
             batch["completed"] = sum(task["status"] in ("COMPLETED", "FAILED") for task in self.tasks)
             batch["last_sent_timestamp"] = max(dials) if dials else None

@@ -38,8 +38,7 @@ HOLIDAYS: dict[str, tuple[int, int, str]] = {
     "fourth of july": (7, 4, "the Fourth of July"),
 }
 
-MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December"]
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
 
 def is_working_day(day: date) -> bool:

@@ -35,8 +35,20 @@ from zudu_mcp.scheduling.zones import (
 MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-         ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
         start=1,
     )
     for name in names
@@ -44,8 +56,15 @@ MONTHS = {
 WEEKDAYS = {
     name: number
     for number, names in enumerate(
-        [("mon", "monday"), ("tue", "tues", "tuesday"), ("wed", "wednesday"), ("thu", "thur", "thurs", "thursday"),
-         ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday")]
+        [
+            ("mon", "monday"),
+            ("tue", "tues", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thur", "thurs", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        ]
     )
     for name in names
 }
@@ -62,8 +81,7 @@ ORDINAL_WORD_RE = Pattern(r"\b(?:(twenty|thirty)[- ])?(" + "|".join(ORDINAL_WORD
 CARDINALS = {
     word: number
     for number, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen".split()
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
     )
 } | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _CARDINAL = "|".join(sorted(CARDINALS, key=len, reverse=True))
@@ -114,9 +132,7 @@ IDIOM = Pattern(r"(?<!from )(?<!between )\b(?:(\d{1,2})\s+(?:minutes?\s+)?|(quar
 IDIOM_WORDS = (" past ", " to ", " after ", " til", " before ", " of ")
 HALF_HOUR = Pattern(r"\bhalf\s+(\d{1,2})\b(?!\s*(?:hours?|hrs?|h\b|minutes?|mins?|days?|weeks?|:|\.\d))(?:\s*(am|pm)\b)?")
 H_NOTATION = Pattern(r"\b(\d{1,2})h(\d{2})\b")
-HOUR_AND_MINUTE_WORDS = Pattern(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](fifteen|thirty|forty[- ]five|o'?clock|oh[ -]five)\b"
-)
+HOUR_AND_MINUTE_WORDS = Pattern(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](fifteen|thirty|forty[- ]five|o'?clock|oh[ -]five)\b")
 MINUTES_TO_WORDS = Pattern(r"\b(five|ten|twenty|twenty[- ]five)\s+(to|till|til|before)\b")
 APPROX = Pattern(r"\b(?:at\s+)?(about|around|approximately|approx|roughly|circa)\s+(?=\d)")
 APPROX_WORDS = ("about", "around", "approx", "roughly", "circa")
@@ -192,8 +208,12 @@ class Reading:
     @property
     def has_day(self) -> bool:
         return (
-            self.day_offset is not None or self.weekday is not None or self.date is not None
-            or self.day_of_month is not None or self.month_rule is not None or self.next_working_day
+            self.day_offset is not None
+            or self.weekday is not None
+            or self.date is not None
+            or self.day_of_month is not None
+            or self.month_rule is not None
+            or self.next_working_day
         )
 
     @property
@@ -285,7 +305,7 @@ def _mentions(text: str, keys: tuple[str, ...]) -> bool:
 
 
 def _cut(text: str, match: re.Match[str]) -> str:
-    return text[: match.start()] + " " + text[match.end():]
+    return text[: match.start()] + " " + text[match.end() :]
 
 
 # ---- zones -------------------------------------------------------------------------------
@@ -337,7 +357,7 @@ def _take_place(text: str, reading: Reading) -> str:
                 name = " ".join(words[-count:])
                 if _try_place(name, reading):
                     start = match.start(1) + len(" ".join(words[:-count])) + (1 if count < len(words) else 0)
-                    return text[:start] + " " + text[match.end():]
+                    return text[:start] + " " + text[match.end() :]
     if " in " in text:
         for match in PLACE_IN.finditer(text):
             words = match.group(1).split()
@@ -536,10 +556,10 @@ def _take_time(text: str, reading: Reading) -> str:
     found: list[tuple[tuple[int, int], str, str]] = []  # ((hour, minute), "ampm" | "24h" | "bare", as said)
     if "ish" in text and (ish := ISH.search(text)) is not None:
         reading.approx = "-ish"
-        text = text[: ish.start()] + " at " + ish.group(1) + " " + text[ish.end():]
+        text = text[: ish.start()] + " at " + ish.group(1) + " " + text[ish.end() :]
     if _mentions(text, APPROX_WORDS) and (approx := APPROX.search(text)) is not None:
         reading.approx = approx.group(1)
-        text = text[: approx.start()] + " at " + text[approx.end():]
+        text = text[: approx.start()] + " at " + text[approx.end() :]
     text = _take_clock_idioms(text, found)
     for pattern, key in ((TIME_AMPM_RE, "m"), (TIME_HRS_RE, "h"), (TIME_24_RE, ":")):
         if key not in text:

@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from zudu_mcp.scheduling.phrases import Reading
 
 DEFAULT_HORIZON_DAYS = 90
-ISO_RE = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$", re.I
-)
+ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$", re.I)
 PARTS_OF_DAY = {"morning": 9, "afternoon": 14, "evening": 18, "night": 20, "tonight": 20}
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 CALLING_HOURS = (time(8, 0), time(21, 0))  # a bare time is never silently read outside these
@@ -38,8 +36,7 @@ SMALL_HOURS_END = 5  # "tomorrow" said before 05:00 may mean the coming morning
 class ScheduledTime(Record):
     """A resolved instant, in every form a person or a model may need."""
 
-    __slots__ = ("input", "unix_ms", "utc", "local_iso", "local", "timezone", "relative", "assumptions", "alternatives",
-                 "read_back", "ok")
+    __slots__ = ("input", "unix_ms", "utc", "local_iso", "local", "timezone", "relative", "assumptions", "alternatives", "read_back", "ok")
 
     def __init__(
         self,
@@ -240,8 +237,7 @@ def _from_reading(said: Said, reading: Reading, calendar: ZoneInfo):
     if reading.zone is not None and zone_label(target) != calendar.key:
         there = instant.astimezone(target)
         assumptions.append(
-            f"Read in {reading.zone_word} ({zone_label(target)}): {there:%a %d %b %Y, %H:%M} there; "
-            f"relative days counted in {calendar.key}'s calendar."
+            f"Read in {reading.zone_word} ({zone_label(target)}): {there:%a %d %b %Y, %H:%M} there; relative days counted in {calendar.key}'s calendar."
         )
         if reading.date is None and (reading.has_day or reading.has_time):
             try:
@@ -396,8 +392,7 @@ def _days_agree(said: Said, reading: Reading, today: date, day: date) -> None:
     if wrong:
         raise Refused(
             "invalid_date",
-            f"{said.text!r} names its day twice and they disagree: {day:%a %d %b %Y} is not {' or '.join(wrong)}. "
-            "Send one of them.",
+            f"{said.text!r} names its day twice and they disagree: {day:%a %d %b %Y} is not {' or '.join(wrong)}. Send one of them.",
         )
 
 
@@ -460,8 +455,7 @@ def _day(reading: Reading, today: date, assumptions: list[str]) -> tuple[date, t
             days = reading.days_after
             day = coming + timedelta(days=days)
             assumptions.append(
-                f"'{reading.week_phrase}' read as {days} days after the coming {name} ({coming:%a %d %b}{', today' if not ahead else ''}): "
-                f"{day:%a %d %b %Y}."
+                f"'{reading.week_phrase}' read as {days} days after the coming {name} ({coming:%a %d %b}{', today' if not ahead else ''}): {day:%a %d %b %Y}."
             )
             return day, None, None
         return today + timedelta(days=ahead), (lambda d: d + timedelta(days=7), f"{name} {today:%d %b} at that time has passed"), None

@@ -59,8 +59,22 @@ ZONE_WORDS: dict[str, str] = {
 LABEL_OFFSETS: dict[str, timedelta] = {
     label: timedelta(hours=hours)
     for label, hours in {
-        "est": -5, "edt": -4, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7, "akst": -9, "akdt": -8,
-        "cet": 1, "cest": 2, "wet": 0, "eet": 2, "eest": 3, "aest": 10, "aedt": 11,
+        "est": -5,
+        "edt": -4,
+        "cdt": -5,
+        "mst": -7,
+        "mdt": -6,
+        "pst": -8,
+        "pdt": -7,
+        "akst": -9,
+        "akdt": -8,
+        "cet": 1,
+        "cest": 2,
+        "wet": 0,
+        "eet": 2,
+        "eest": 3,
+        "aest": 10,
+        "aedt": 11,
     }.items()
 }
 

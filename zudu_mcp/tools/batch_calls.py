@@ -115,8 +115,16 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
         context = PlanContext(now, journal.account, backend.settings, read_rows(backend), for_backend(backend).checker())
         journal.save_plan(handle, ACTION, "building:" + handle, expires, {}, state="building")
         try:
-            plan = plan_create(campaign, agent, from_number, caller_note, context,
-                               lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json), given=given, ident=ident)
+            plan = plan_create(
+                campaign,
+                agent,
+                from_number,
+                caller_note,
+                context,
+                lambda part: journal.add_part(handle, part.index, part.count, part.tasks_json),
+                given=given,
+                ident=ident,
+            )
         except BaseException:
             journal.drop_plan(handle)
             raise
@@ -165,18 +173,33 @@ def consent_result(backend: Backend, plan: StoredPlan, ctx: Context | None, *, s
         lines.append(f"Call {call}: this client will ask the person to approve exactly this summary (do not ask them twice).")
     else:
         lines.append(f"Read this to the person. After a clear yes, call {call} (no other arguments needed; valid until {expiry.local}).")
-    structured = {"needs_confirmation": policy != "off", "confirmation_token": plan.handle, "expires_unix_ms": int(plan.expires_at * 1000),
-                  "next_call": call, "plan": plan_facts(plan)}
+    structured = {
+        "needs_confirmation": policy != "off",
+        "confirmation_token": plan.handle,
+        "expires_unix_ms": int(plan.expires_at * 1000),
+        "next_call": call,
+        "plan": plan_facts(plan),
+    }
     return results.reply("\n".join(lines), structured, sandbox=backend.sandbox)
 
 
 def plan_facts(plan: StoredPlan, *, words: bool = True) -> dict[str, Any]:
     """`words=False` leaves out the summary and the findings' texts: a result whose message says them already stays small."""
     doc = plan.doc
-    facts = {"summary": doc["summary"], "findings": doc["findings"]} if words else {
-        "findings": [{"kind": f["kind"], "warning": f["warning"]} for f in doc["findings"]]}
-    return facts | {"when": doc.get("when"), "mode": doc.get("mode"), "recipients": doc.get("recipients"), "parts": doc.get("parts"),
-                    "agent": doc.get("agent"), "from_number": doc.get("from_number"), "problems": doc.get("problems")}
+    facts = (
+        {"summary": doc["summary"], "findings": doc["findings"]}
+        if words
+        else {"findings": [{"kind": f["kind"], "warning": f["warning"]} for f in doc["findings"]]}
+    )
+    return facts | {
+        "when": doc.get("when"),
+        "mode": doc.get("mode"),
+        "recipients": doc.get("recipients"),
+        "parts": doc.get("parts"),
+        "agent": doc.get("agent"),
+        "from_number": doc.get("from_number"),
+        "problems": doc.get("problems"),
+    }
 
 
 def preview_batch_call_tool(backend: Backend):
@@ -267,8 +290,10 @@ def start_passed(backend: Backend, stored: StoredPlan) -> str | None:
     now = backend.now()
     if trigger is not None and trigger <= now.timestamp() * 1000:
         when = describe_instant(trigger, stored.doc.get("timezone") or "UTC", now)
-        return (f"Nothing was sent: the approved start ({when.local}) has passed ({when.relative}). The server never moves an approved "
-                "time on its own: preview again with a new time and confirm that summary with the person.")
+        return (
+            f"Nothing was sent: the approved start ({when.local}) has passed ({when.relative}). The server never moves an approved "
+            "time on its own: preview again with a new time and confirm that summary with the person."
+        )
     return None
 
 
@@ -289,16 +314,23 @@ def delivered_already(backend: Backend, stored: StoredPlan, *, by_token: bool = 
     made = describe_instant(int(stored.created_at * 1000), stored.doc.get("timezone") or "UTC", backend.now())
     head = "Already created with this confirmation" if by_token else "Not created again: an identical create already made"
     shown = ", ".join(ids[:SHOWN_FIRST] + ([f"... {hidden} more"] if hidden else []) + ids[SHOWN_FIRST:])
-    lines = [f"{head} ({made.relative}): {shown}. Nothing was sent now.",
-             "get_batch_call shows its progress; allow_duplicate: true creates another campaign."]
+    lines = [f"{head} ({made.relative}): {shown}. Nothing was sent now.", "get_batch_call shows its progress; allow_duplicate: true creates another campaign."]
     if hidden:
         lines.append(f"All {len(all_ids)} parts: {rest_of(stored.doc.get('name') or '')}.")
     from zudu_mcp.zudu.models import BatchCall
 
     batches = [BatchCall.model_validate(p.batch) for p in ends([p for p in parts if p.batch])[0]]
     dumps = [batch.model_dump() for batch in batches] if len(all_ids) <= 1 else [brief(batch) for batch in batches]
-    return results.reply("\n".join(lines), {"duplicates": ids, "batch_call": batches[0].model_dump() if batches else None, "batch_calls": dumps,
-                                            "parts": {"total": len(parts), "shown": len(ids)}}, sandbox=backend.sandbox)
+    return results.reply(
+        "\n".join(lines),
+        {
+            "duplicates": ids,
+            "batch_call": batches[0].model_dump() if batches else None,
+            "batch_calls": dumps,
+            "parts": {"total": len(parts), "shown": len(ids)},
+        },
+        sandbox=backend.sandbox,
+    )
 
 
 async def send(backend: Backend, client: Any, stored: StoredPlan, ctx: Context, *, resend: bool) -> CallToolResult:
@@ -308,8 +340,13 @@ async def send(backend: Backend, client: Any, stored: StoredPlan, ctx: Context, 
         await ctx.report_progress(done, total, f"created {done} of {total} parts")
 
     settings = backend.settings
-    options = Options(lease_seconds=max(10.0, settings.timeout_seconds), settle_seconds=settings.mcp_settle_seconds,
-                      wait_seconds=settings.mcp_wait_seconds, resend_unknown=resend, progress=progress)
+    options = Options(
+        lease_seconds=max(10.0, settings.timeout_seconds),
+        settle_seconds=settings.mcp_settle_seconds,
+        wait_seconds=settings.mcp_wait_seconds,
+        resend_unknown=resend,
+        progress=progress,
+    )
     try:
         delivery = await deliver(stored, client, journal, options)
     except Stopped as stop:
@@ -333,8 +370,10 @@ def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -
         made = [part for part in delivery.parts if part.batch]
         shown, hidden = ends(made)
         for part in shown:
-            lines.append(f"- {part.batch.batch_call_id} {quote(part.batch.name)}: {part.count} recipients, {part.batch.status}"
-                         + (" (existed already)" if part.status in ("existing", "found") else ""))
+            lines.append(
+                f"- {part.batch.batch_call_id} {quote(part.batch.name)}: {part.count} recipients, {part.batch.status}"
+                + (" (existed already)" if part.status in ("existing", "found") else "")
+            )
             if hidden and part is shown[SHOWN_FIRST - 1]:
                 lines.append(f"- ... {hidden} more batches: {rest_of(doc['name'])}")
     start = None
@@ -350,16 +389,25 @@ def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -
     lines.append(f"Agent: {quote(agent['name'], 60) + ' ' if agent.get('name') else ''}{first.agent_id or agent['agent_id']}")
     lines.append(f"Retries: {describe_retries(doc['settings'])}")
     quiet = doc["settings"].get("quiet_hours")
-    lines.append("Quiet hours: " + (f"{quiet['start_time']}–{quiet['end_time']} {quiet['timezone']} (no calls in this window)" if quiet and quiet.get("enabled", True) else "none"))
-    lines += [("Warning: " if f["warning"] else "Note: ") + f["text"].rstrip(".") + "." for f in doc["findings"]
-              if f["kind"] not in ("quiet_hours",) or f["warning"]]
+    lines.append(
+        "Quiet hours: "
+        + (f"{quiet['start_time']}–{quiet['end_time']} {quiet['timezone']} (no calls in this window)" if quiet and quiet.get("enabled", True) else "none")
+    )
+    lines += [
+        ("Warning: " if f["warning"] else "Note: ") + f["text"].rstrip(".") + "." for f in doc["findings"] if f["kind"] not in ("quiet_hours",) or f["warning"]
+    ]
     shown_batches, hidden = ends(created)
     structured = {
         "duplicates": [p.batch.batch_call_id for p in earlier if p.batch][:SHOWN_FIRST],
         "batch_call": first.model_dump(),
         "batch_calls": [b.model_dump() if len(created) == 1 else brief(b) for b in shown_batches],
-        "parts": {"total": len(delivery.parts), "created": len(created), "existed": len(earlier), "shown": len(shown_batches),
-                  "rest": rest_of(doc["name"]) if hidden else None},
+        "parts": {
+            "total": len(delivery.parts),
+            "created": len(created),
+            "existed": len(earlier),
+            "shown": len(shown_batches),
+            "rest": rest_of(doc["name"]) if hidden else None,
+        },
         "start": start.as_dict() if start else None,
         "schedule": doc.get("schedule"),
         "plan": plan_facts(stored, words=False),  # the message has every finding's words
@@ -379,9 +427,15 @@ def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -
     statuses: dict[str, int] = {}
     for part in delivery.parts:
         statuses[part.status] = statuses.get(part.status, 0) + 1
-    structured: dict[str, Any] = {"parts": [{"index": p.index, "status": p.status, "batch_call_id": p.batch.batch_call_id if p.batch else None,
-                                             "error": p.error} for p in telling_parts(delivery, stuck)],
-                                  "part_counts": statuses, "retry_call": retry, "confirmation_token": token}
+    structured: dict[str, Any] = {
+        "parts": [
+            {"index": p.index, "status": p.status, "batch_call_id": p.batch.batch_call_id if p.batch else None, "error": p.error}
+            for p in telling_parts(delivery, stuck)
+        ],
+        "part_counts": statuses,
+        "retry_call": retry,
+        "confirmation_token": token,
+    }
     if stuck.status == "failed":
         lines.insert(0, f"Zudu did not create {quote(stuck.name)}: {stuck.error}")
         lines.append(f"Nothing else was sent. Fix the cause, then {retry} resumes: parts that exist are not sent again.")
@@ -395,12 +449,19 @@ def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -
         return results.reply("\n".join(lines), structured, sandbox=backend.sandbox, error=True, code=stuck.status)
     # unknown: it may exist at Zudu and the list does not show it (yet)
     lines.insert(0, f"{stuck.error or 'No answer came back'}" if stuck.error else "No answer came back.")
-    lines.insert(1, f"Whether Zudu created {quote(stuck.name)} is unknown, so nothing was sent again. Calling {retry} again is safe: "
-                 "the server looks for the batch at Zudu before anything is sent again.")
+    lines.insert(
+        1,
+        f"Whether Zudu created {quote(stuck.name)} is unknown, so nothing was sent again. Calling {retry} again is safe: "
+        "the server looks for the batch at Zudu before anything is sent again.",
+    )
     if stuck.status == "unconfirmed":
         resend = resend_plan(backend, stored, stuck)
-        lines.append(f"If list_batch_calls shows no such batch and the person accepts that up to {stuck.count} people may be called twice, "
-                     f"the explicit resend is {next_call(ACTION, resend.handle)}" + (" (or resend_unconfirmed: true)" if backend.settings.mcp_confirm == "off" else "") + ".")
+        lines.append(
+            f"If list_batch_calls shows no such batch and the person accepts that up to {stuck.count} people may be called twice, "
+            f"the explicit resend is {next_call(ACTION, resend.handle)}"
+            + (" (or resend_unconfirmed: true)" if backend.settings.mcp_confirm == "off" else "")
+            + "."
+        )
         structured["resend_token"] = resend.handle
     return results.reply("\n".join(lines), structured, sandbox=backend.sandbox, error=True, code="unknown")
 
@@ -421,8 +482,13 @@ def rest_of(name: str) -> str:
 
 def brief(batch: Any) -> dict[str, Any]:
     """One part of a long campaign in structured content: what identifies it, not Zudu's whole object."""
-    return {"batch_call_id": batch.batch_call_id, "name": batch.name, "status": batch.status, "total_task_count": batch.total_task_count,
-            "scheduled_timestamp": batch.scheduled_timestamp}
+    return {
+        "batch_call_id": batch.batch_call_id,
+        "name": batch.name,
+        "status": batch.status,
+        "total_task_count": batch.total_task_count,
+        "scheduled_timestamp": batch.scheduled_timestamp,
+    }
 
 
 def telling_parts(delivery: Delivery, stuck: PartResult) -> list[PartResult]:
@@ -452,9 +518,17 @@ def stopped_lines(delivery: Delivery, stuck: PartResult, name: str) -> list[str]
 
 
 def describe_part(part: PartResult) -> str:
-    return {"created": "created", "found": "found at Zudu", "existing": "existed already", "failed": f"failed: {part.error}",
-            "unknown": "may exist (outcome unknown)", "unconfirmed": "may exist (not found at Zudu yet)", "waiting": "being sent by another request", "settling": "may still be created by Zudu",
-            "not_sent": "not sent"}[part.status] + (f" ({part.batch.batch_call_id})" if part.batch else "")
+    return {
+        "created": "created",
+        "found": "found at Zudu",
+        "existing": "existed already",
+        "failed": f"failed: {part.error}",
+        "unknown": "may exist (outcome unknown)",
+        "unconfirmed": "may exist (not found at Zudu yet)",
+        "waiting": "being sent by another request",
+        "settling": "may still be created by Zudu",
+        "not_sent": "not sent",
+    }[part.status] + (f" ({part.batch.batch_call_id})" if part.batch else "")
 
 
 def resend_plan(backend: Backend, stored: StoredPlan, part: PartResult) -> StoredPlan:
@@ -465,10 +539,16 @@ def resend_plan(backend: Backend, stored: StoredPlan, part: PartResult) -> Store
     if existing is not None and existing.state == "open" and existing.expires_at > backend.now().timestamp():
         return existing
     handle = new_handle(backend.sandbox)
-    summary = (f"Send {quote(part.name)} to Zudu again although an earlier attempt may have created it: if it did, up to {part.count} "
-               "people will be called twice.")
-    journal.save_plan(handle, RESEND, intent, backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds,
-                      {"summary": summary, "findings": [], "target": stored.handle, "name": part.name})
+    summary = (
+        f"Send {quote(part.name)} to Zudu again although an earlier attempt may have created it: if it did, up to {part.count} people will be called twice."
+    )
+    journal.save_plan(
+        handle,
+        RESEND,
+        intent,
+        backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds,
+        {"summary": summary, "findings": [], "target": stored.handle, "name": part.name},
+    )
     plan = journal.plan(handle)
     assert plan is not None
     return plan

@@ -89,7 +89,8 @@ class Gate:
             return Decision(True, "token")
         if policy == "elicit":
             return Decision(
-                False, "cannot_ask",
+                False,
+                "cannot_ask",
                 "This server asks the person to confirm (ZUDU_MCP_CONFIRM=elicit), but this client cannot show a "
                 "confirmation. Nothing was sent. The operator can set ZUDU_MCP_CONFIRM=auto to allow confirmation tokens.",
             )

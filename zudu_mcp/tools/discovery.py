@@ -43,5 +43,7 @@ READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
     ToolSpec(list_agents_tool, "The organization's voice agents (id, name, language).", READ.model_copy(update={"title": "List voice agents"})),
-    ToolSpec(list_phone_numbers_tool, "The organization's phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})),
+    ToolSpec(
+        list_phone_numbers_tool, "The organization's phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})
+    ),
 ]

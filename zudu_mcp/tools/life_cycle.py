@@ -66,7 +66,7 @@ def when(batch: BatchCall, backend: Backend) -> str:
 def progress_report(batch: BatchCall, backend: Backend) -> list[str]:
     total = batch.total or batch.total_task_count or 0
     status = batch.status or "unknown"
-    lines = [f"Batch {batch.batch_call_id} \"{batch.name or ''}\": {status}"]
+    lines = [f'Batch {batch.batch_call_id} "{batch.name or ""}": {status}']
     lines.append(f"{'Starts' if status in ('draft', 'scheduled') else 'Started'}: {when(batch, backend)}")
     lines.append(
         f"Progress: {total} recipients; sent (dialed) {batch.sent or 0} ({percent(batch.sent, total)}), "
@@ -89,7 +89,7 @@ def batch_line(batch: BatchCall, backend: Backend) -> str:
         shown = describe_instant(batch.scheduled_timestamp, batch.timezone or "UTC", backend.now())
         start = f" · {shown.local_iso[:16].replace('T', ' ')} {batch.timezone or 'UTC'}"
     total = batch.total or batch.total_task_count or 0
-    return f"- {batch.batch_call_id} · \"{batch.name or ''}\" · {batch.status}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up"
+    return f'- {batch.batch_call_id} · "{batch.name or ""}" · {batch.status}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up'
 
 
 # ---- tools ------------------------------------------------------------------------------------
@@ -116,22 +116,34 @@ def list_batch_calls_tool(backend: Backend):
         status: Annotated[list[Literal["draft", "scheduled", "sent", "completed", "failed"]] | None, Field(description="Only these states.")] = None,
         agent_id: Annotated[str | None, Field(description="Only this agent's.")] = None,
         name: Annotated[str | None, Field(max_length=255, description="Name contains.")] = None,
-        sort_by: Annotated[Literal["created_at", "updated_at", "scheduled_timestamp", "name", "status", "total_task_count"] | None, Field(description="Default created_at.")] = None,
+        sort_by: Annotated[
+            Literal["created_at", "updated_at", "scheduled_timestamp", "name", "status", "total_task_count"] | None, Field(description="Default created_at.")
+        ] = None,
         sort_order: Annotated[Literal["asc", "desc"] | None, Field(description="Default desc.")] = None,
         page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
         limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = 20,
     ) -> CallToolResult:
         found, batches = await backend.client().list_batch_calls(
-            page=page, limit=limit, status=status, agent_id=[agent_id] if agent_id else None, name=[name] if name else None,
-            sort_by=sort_by, sort_order=sort_order,
+            page=page,
+            limit=limit,
+            status=status,
+            agent_id=[agent_id] if agent_id else None,
+            name=[name] if name else None,
+            sort_by=sort_by,
+            sort_order=sort_order,
         )
         of_total = f" of {found.total}" if found.total is not None else ""
         lines = [f"Batch calls, page {page} ({len(batches)} shown{of_total}):"] if batches else ["No batch calls match."]
         lines += [batch_line(batch, backend) for batch in batches]
         if found.has_next_page:
             lines.append(f"More: call list_batch_calls with page={page + 1}.")
-        structured = {"batch_calls": [b.model_dump() for b in batches], "page": page, "limit": limit,
-                      "has_next_page": found.has_next_page, "total": found.total}
+        structured = {
+            "batch_calls": [b.model_dump() for b in batches],
+            "page": page,
+            "limit": limit,
+            "has_next_page": found.has_next_page,
+            "total": found.total,
+        }
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
     return list_batch_calls
@@ -160,12 +172,17 @@ def list_batch_call_tasks_tool(backend: Backend):
         tasks = await all_tasks(backend, batch_call_id)
         counts = Counter(task.status or "UNKNOWN" for task in tasks)
         failures = Counter(task.error_message or "no reason given" for task in tasks if task.status == "FAILED")
-        samples = {reason: [t.to_number or "(no number)" for t in tasks if t.status == "FAILED" and (t.error_message or "no reason given") == reason][:3] for reason in failures}
+        samples = {
+            reason: [t.to_number or "(no number)" for t in tasks if t.status == "FAILED" and (t.error_message or "no reason given") == reason][:3]
+            for reason in failures
+        }
         chosen = [task for task in tasks if status is None or task.status == status]
         shown = chosen[page * limit : (page + 1) * limit]
         lines = [f"Tasks of {batch_call_id}: {len(tasks)} total; " + ", ".join(f"{name} {count}" for name, count in counts.most_common())]
         if failures:
-            lines.append("Failures by reason: " + "; ".join(f"{reason} {count} (e.g. {', '.join(samples[reason])})" for reason, count in failures.most_common()))
+            lines.append(
+                "Failures by reason: " + "; ".join(f"{reason} {count} (e.g. {', '.join(samples[reason])})" for reason, count in failures.most_common())
+            )
         label = status or "all"
         if shown:
             lines.append(f"Showing {label} {page * limit + 1}-{page * limit + len(shown)} of {len(chosen)}:")
@@ -272,9 +289,16 @@ async def consent_for(backend: Backend, gate: Gate, action: str, token: str | No
     if decision.kind == "needs_confirmation":
         call = next_call(action, stored.handle)
         lines = ["Nothing has been changed. Plan:", stored.doc["summary"], "", f"Read this to the person. After a clear yes, call {call}."]
-        return results.reply("\n".join(lines), {"needs_confirmation": True, "confirmation_token": stored.handle, "next_call": call,
-                                                "plan": {"summary": stored.doc["summary"], "findings": stored.doc["findings"], "targets": stored.doc["targets"]}},
-                             sandbox=backend.sandbox)
+        return results.reply(
+            "\n".join(lines),
+            {
+                "needs_confirmation": True,
+                "confirmation_token": stored.handle,
+                "next_call": call,
+                "plan": {"summary": stored.doc["summary"], "findings": stored.doc["findings"], "targets": stored.doc["targets"]},
+            },
+            sandbox=backend.sandbox,
+        )
     if decision.kind == "declined":
         return results.reply(decision.message, {"sent": False, "declined": True}, sandbox=backend.sandbox)
     return results.error(decision.message, sandbox=backend.sandbox, code=decision.kind)
@@ -303,19 +327,28 @@ def execute_batch_call_tool(backend: Backend):
 
     gate = lifecycle_gate(backend, planned)
 
-    async def execute_batch_call(ctx: Context, batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
+    async def execute_batch_call(
+        ctx: Context, batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None
+    ) -> CallToolResult:
         client = backend.client()
         found = await targets(backend, batch_call_id)
         runnable = [b for b in found.batches if b.status in ("draft", "scheduled")]
         if not runnable:
-            return results.error(f"{batch_call_id} is {found.batches[0].status}: only a draft or scheduled batch can be started.", sandbox=backend.sandbox, code="not_runnable")
+            return results.error(
+                f"{batch_call_id} is {found.batches[0].status}: only a draft or scheduled batch can be started.", sandbox=backend.sandbox, code="not_runnable"
+            )
         approved = await consent_for(backend, gate, "execute_batch_call", confirmation_token, confirmation, lambda: execute_plan(backend, found))
         if isinstance(approved, CallToolResult):
             return approved
         done = []
         for batch in runnable:
-            started = await journaled(backend.journal(), "execute", {"batch_call_id": batch.batch_call_id}, batch.batch_call_id,
-                                      partial(client.execute_batch_call, batch.batch_call_id))
+            started = await journaled(
+                backend.journal(),
+                "execute",
+                {"batch_call_id": batch.batch_call_id},
+                batch.batch_call_id,
+                partial(client.execute_batch_call, batch.batch_call_id),
+            )
             done.append((batch.batch_call_id, "started" if started is None else f"started ({started.status})"))
         await db(backend.journal().set_plan_state, approved.handle, "done")
         batch = await client.get_batch_call(runnable[0].batch_call_id)
@@ -328,8 +361,7 @@ def execute_batch_call_tool(backend: Backend):
 
 async def execute_plan(backend: Backend, found: Targets) -> StoredPlan:
     first = found.batches[0]
-    summary = (f"Start dialing {found.title()} now: {found.recipients} recipients from {first.from_number} with agent {first.agent_id} "
-               f"(it is {first.status})")
+    summary = f"Start dialing {found.title()} now: {found.recipients} recipients from {first.from_number} with agent {first.agent_id} (it is {first.status})"
     findings = await window_notes(backend, found, int(backend.now().timestamp() * 1000), first.timezone or "UTC")
     return await lifecycle_plan(backend, "execute_batch_call", found, summary, findings, {})
 
@@ -413,7 +445,13 @@ def update_batch_call_tool(backend: Backend):
         confirmation_token: TokenArgument = None,
         confirmation: Any = None,
     ) -> CallToolResult:
-        arguments = {"name": name or None, "schedule": schedule or None, "trigger_timestamp": trigger_timestamp or None, "timezone": timezone or None, "status": status or None}
+        arguments = {
+            "name": name or None,
+            "schedule": schedule or None,
+            "trigger_timestamp": trigger_timestamp or None,
+            "timezone": timezone or None,
+            "status": status or None,
+        }
         if arguments["status"] == "draft" and not any(arguments[key] for key in ("name", "schedule", "trigger_timestamp", "timezone")):
             return await hold(backend, batch_call_id)  # holding back dials nobody: no consent needed
         client = backend.client()
@@ -422,8 +460,13 @@ def update_batch_call_tool(backend: Backend):
             # the plan holds the change: a strict client confirming with the token alone sends the rest as null
             stored = usable(await db(backend.journal().plan, check_handle(confirmation_token, sandbox=backend.sandbox)), "update_batch_call", backend.now())
             update = stored.doc["update"]
-            arguments = {"name": update.get("name"), "schedule": None, "trigger_timestamp": update.get("trigger_timestamp"),
-                         "timezone": update.get("timezone"), "status": update.get("status")}
+            arguments = {
+                "name": update.get("name"),
+                "schedule": None,
+                "trigger_timestamp": update.get("trigger_timestamp"),
+                "timezone": update.get("timezone"),
+                "status": update.get("status"),
+            }
         try:
             change = plan_change(backend, found.batches[0], arguments)
         except Refusal as refusal:
@@ -453,7 +496,11 @@ def update_batch_call_tool(backend: Backend):
         lines += progress_report(after, backend)
         if approved is not None:
             lines += [f"Warning: {f['text']}." for f in approved.doc["findings"] if f["warning"]]
-        structured = {"batch_call": after.model_dump(), "schedule": change.resolution.result.as_dict() if change.resolution else None, "updated": [i for i, _ in done]}
+        structured = {
+            "batch_call": after.model_dump(),
+            "schedule": change.resolution.result.as_dict() if change.resolution else None,
+            "updated": [i for i, _ in done],
+        }
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
     return gate.bind(update_batch_call, ["batch_call_id", "name", "schedule", "trigger_timestamp", "timezone", "status", "confirmation_token"])
@@ -474,7 +521,9 @@ async def hold(backend: Backend, batch_call_id: str) -> CallToolResult:
     if not holdable:
         batch = found.batches[0]
         if batch.status == "draft":
-            return results.ok(f"{batch_call_id} is already a draft: it dials nobody until executed or scheduled.", {"batch_call": batch.model_dump()}, sandbox=backend.sandbox)
+            return results.ok(
+                f"{batch_call_id} is already a draft: it dials nobody until executed or scheduled.", {"batch_call": batch.model_dump()}, sandbox=backend.sandbox
+            )
         reason = {
             "sent": "it is already dialing, and Zudu's API offers no pause or cancel call: calls already under way go on",
             "completed": "it has already finished",
@@ -489,9 +538,14 @@ async def hold(backend: Backend, batch_call_id: str) -> CallToolResult:
         await journaled(backend.journal(), "update", payload, batch.batch_call_id, send)
         done.append((batch.batch_call_id, "held (now a draft)"))
     held = await client.get_batch_call(holdable[0].batch_call_id)
-    lines = [f"Held {found.title()}: now a draft, it will not dial at its scheduled time."] + per_part(found, done) + [
-        "To resume: update_batch_call with status 'scheduled' (and a new schedule if the time has passed), or execute_batch_call to start now.",
-    ] + progress_report(held, backend)
+    lines = (
+        [f"Held {found.title()}: now a draft, it will not dial at its scheduled time."]
+        + per_part(found, done)
+        + [
+            "To resume: update_batch_call with status 'scheduled' (and a new schedule if the time has passed), or execute_batch_call to start now.",
+        ]
+        + progress_report(held, backend)
+    )
     return results.ok("\n".join(lines), {"batch_call": held.model_dump(), "held": [i for i, _ in done]}, sandbox=backend.sandbox)
 
 
@@ -502,7 +556,9 @@ def delete_batch_call_tool(backend: Backend):
 
     gate = lifecycle_gate(backend, planned)
 
-    async def delete_batch_call(ctx: Context, batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None) -> CallToolResult:
+    async def delete_batch_call(
+        ctx: Context, batch_call_id: BatchIdArgument, confirmation_token: TokenArgument = None, confirmation: Any = None
+    ) -> CallToolResult:
         client = backend.client()
         found = await targets(backend, batch_call_id)
         blocked = [b for b in found.batches if not deletable(b)]
@@ -511,15 +567,21 @@ def delete_batch_call_tool(backend: Backend):
             hint = "hold it first with update_batch_call status 'draft'" if batch.status == "scheduled" else "wait until it completes"
             return results.error(
                 f"{batch.batch_call_id} is {batch.status}; Zudu deletes only draft or completed batches. To delete it, {hint}.",
-                sandbox=backend.sandbox, code="not_deletable",
+                sandbox=backend.sandbox,
+                code="not_deletable",
             )
         approved = await consent_for(backend, gate, "delete_batch_call", confirmation_token, confirmation, lambda: delete_plan(backend, found))
         if isinstance(approved, CallToolResult):
             return approved
         done = []
         for batch in found.batches:
-            await journaled(backend.journal(), "delete", {"batch_call_id": batch.batch_call_id, "delete": True}, batch.batch_call_id,
-                            partial(client.delete_batch_call, batch.batch_call_id))
+            await journaled(
+                backend.journal(),
+                "delete",
+                {"batch_call_id": batch.batch_call_id, "delete": True},
+                batch.batch_call_id,
+                partial(client.delete_batch_call, batch.batch_call_id),
+            )
             done.append((batch.batch_call_id, "deleted"))
         await db(backend.journal().set_plan_state, approved.handle, "done")
         lines = [f"Deleted {found.title()} ({found.batches[0].status}) permanently."] + per_part(found, done)
@@ -540,11 +602,35 @@ def deletable(batch: BatchCall) -> bool:
 READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
-    ToolSpec(get_batch_call_tool, "Progress of a batch call (optionally waiting ≤ 120 s for a change or the end).", READ.model_copy(update={"title": "Batch call progress"})),
+    ToolSpec(
+        get_batch_call_tool,
+        "Progress of a batch call (optionally waiting ≤ 120 s for a change or the end).",
+        READ.model_copy(update={"title": "Batch call progress"}),
+    ),
     ToolSpec(list_batch_calls_tool, "List batch calls, newest first, filtered and paged.", READ.model_copy(update={"title": "List batch calls"})),
-    ToolSpec(list_batch_call_tasks_tool, "A batch's recipients: counts per state, failures by reason, one page.", READ.model_copy(update={"title": "Recipients of a batch call"})),
-    ToolSpec(execute_batch_call_tool, "Start a draft or scheduled batch call now (dials real people; asks for consent).", annotations("Run a batch call now (dials real people)", read_only=False, destructive=True, idempotent=False)),
-    ToolSpec(update_batch_call_tool, "Rename, reschedule, re-zone or change the status of a batch (time and status need consent).", annotations("Change a batch call", read_only=False, destructive=True, idempotent=True)),
-    ToolSpec(hold_batch_call_tool, "Hold a scheduled batch call back (it becomes a draft). Dialing batches cannot be paused.", annotations("Hold a scheduled batch call", read_only=False, destructive=False, idempotent=True)),
-    ToolSpec(delete_batch_call_tool, "Delete a draft or completed batch call permanently (asks for consent).", annotations("Delete a batch call", read_only=False, destructive=True, idempotent=True)),
+    ToolSpec(
+        list_batch_call_tasks_tool,
+        "A batch's recipients: counts per state, failures by reason, one page.",
+        READ.model_copy(update={"title": "Recipients of a batch call"}),
+    ),
+    ToolSpec(
+        execute_batch_call_tool,
+        "Start a draft or scheduled batch call now (dials real people; asks for consent).",
+        annotations("Run a batch call now (dials real people)", read_only=False, destructive=True, idempotent=False),
+    ),
+    ToolSpec(
+        update_batch_call_tool,
+        "Rename, reschedule, re-zone or change the status of a batch (time and status need consent).",
+        annotations("Change a batch call", read_only=False, destructive=True, idempotent=True),
+    ),
+    ToolSpec(
+        hold_batch_call_tool,
+        "Hold a scheduled batch call back (it becomes a draft). Dialing batches cannot be paused.",
+        annotations("Hold a scheduled batch call", read_only=False, destructive=False, idempotent=True),
+    ),
+    ToolSpec(
+        delete_batch_call_tool,
+        "Delete a draft or completed batch call permanently (asks for consent).",
+        annotations("Delete a batch call", read_only=False, destructive=True, idempotent=True),
+    ),
 ]

@@ -77,8 +77,11 @@ def call_again_tool(backend: Backend):
         chosen = [o for o in report.outcomes if o.outcome in outcomes and o.to_number]
         wanted = ", ".join(LABELS[o] for o in outcomes)
         if not chosen:
-            return results.error(f"Nobody in {quote(earlier)} is in {wanted}, so there is no one to call again (nothing was planned). "
-                                 "batch_report shows who is in each group.", sandbox=backend.sandbox, code="no_recipients")
+            return results.error(
+                f"Nobody in {quote(earlier)} is in {wanted}, so there is no one to call again (nothing was planned). batch_report shows who is in each group.",
+                sandbox=backend.sandbox,
+                code="no_recipients",
+            )
         settings = found.campaign.doc.get("settings", {}) if found.campaign else {}
         arguments: dict[str, Any] = {
             "name": f"{earlier[: MAX_NAME_LENGTH - 13]} (call again)",  # update_batch_call renames it
@@ -86,7 +89,8 @@ def call_again_tool(backend: Backend):
             "from_number": first.from_number or settings.get("from_number"),
             "tasks": [{"to_number": o.to_number, "dynamic_variables": o.variables or None} for o in chosen],
             "timezone": first.timezone or settings.get("timezone"),
-            "schedule": schedule or None, "send_now": send_now or None,
+            "schedule": schedule or None,
+            "send_now": send_now or None,
             **{key: settings.get(key) for key in ("quiet_hours", "retry_config", "retry_rules")},
         }
         try:
@@ -128,14 +132,17 @@ def do_not_call_tool(backend: Backend):
             return results.error("None of the numbers could be read; send them in E.164 (+ country code)." + refused, sandbox=None, code="invalid_numbers")
         if action == "add":
             added = await db(listing.add, reading.numbers)
-            text = (f"Added {added} number{'s' if added != 1 else ''} to the do-not-call list"
-                    + (f" ({len(reading.numbers) - added} were on it already)" if added < len(reading.numbers) else "")
-                    + ". Every campaign planned from now on skips them.")
+            text = (
+                f"Added {added} number{'s' if added != 1 else ''} to the do-not-call list"
+                + (f" ({len(reading.numbers) - added} were on it already)" if added < len(reading.numbers) else "")
+                + ". Every campaign planned from now on skips them."
+            )
             return results.reply(text + refused, {"added": added, "numbers": reading.numbers}, sandbox=None)
         where = {n: await db(listing.where, n) for n in reading.numbers}
         if action == "check":
-            lines = [f"- {n}: " + {"list": "on the do-not-call list", "file": "on the operator's do-not-call file", None: "not listed"}[w]
-                     for n, w in where.items()]
+            lines = [
+                f"- {n}: " + {"list": "on the do-not-call list", "file": "on the operator's do-not-call file", None: "not listed"}[w] for n, w in where.items()
+            ]
             return results.reply("\n".join(lines) + refused, {"listed": {n: w is not None for n, w in where.items()}}, sandbox=None)
         removable = [n for n, w in where.items() if w == "list"]
         notes = [f"{n} is in the operator's file (ZUDU_MCP_DO_NOT_CALL_FILE): only the operator can remove it." for n, w in where.items() if w == "file"]
@@ -155,10 +162,18 @@ async def removal_plan(backend: Backend, listing: Any, numbers: list[str], notes
     stored = await db(journal.plan_by_intent, REMOVE, intent)
     if stored is None or stored.state != "open":
         handle = new_handle(backend.sandbox)
-        summary = (f"Remove {len(numbers)} number{'s' if len(numbers) != 1 else ''} ({', '.join(numbers[:10])}) from the do-not-call list: "
-                   "later campaigns may call them again.")
-        await db(journal.save_plan, handle, REMOVE, intent, backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds,
-                 {"summary": summary.replace(", ".join(numbers[:10]), f"{len(numbers)} listed"), "findings": [], "hashes": hashes})
+        summary = (
+            f"Remove {len(numbers)} number{'s' if len(numbers) != 1 else ''} ({', '.join(numbers[:10])}) from the do-not-call list: "
+            "later campaigns may call them again."
+        )
+        await db(
+            journal.save_plan,
+            handle,
+            REMOVE,
+            intent,
+            backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds,
+            {"summary": summary.replace(", ".join(numbers[:10]), f"{len(numbers)} listed"), "findings": [], "hashes": hashes},
+        )
         stored = await db(journal.plan, handle)
         assert stored is not None
         shown = summary
@@ -179,8 +194,9 @@ async def confirm_removal(backend: Backend, listing: Any, token: str) -> CallToo
         return results.reply("Already removed with this confirmation; nothing changed now.", {"removed": 0}, sandbox=None)
     removed = await db(listing.remove_hashes, stored.doc["hashes"])
     await db(journal.set_plan_state, stored.handle, "done")
-    return results.reply(f"Removed {removed} number{'s' if removed != 1 else ''} from the do-not-call list: later campaigns may call them.",
-                         {"removed": removed}, sandbox=None)
+    return results.reply(
+        f"Removed {removed} number{'s' if removed != 1 else ''} from the do-not-call list: later campaigns may call them.", {"removed": removed}, sandbox=None
+    )
 
 
 async def wait_for(ctx: Context, backend: Backend, batch_call_id: str, timeout_seconds: int) -> CallToolResult:
@@ -212,13 +228,21 @@ async def wait_for(ctx: Context, backend: Backend, batch_call_id: str, timeout_s
     elif statuses != before:
         text = f"{title} changed from {', '.join(sorted({s or 'unknown' for s in before}))} to {shown} (after about {waited:.3g} s)."
     else:
-        text = (f"Still {shown} after waiting {timeout_seconds} s, the time limit of this wait: {progress_text(batches)}. "
-                f"Call get_batch_call with wait_seconds again, or subscribe to {BATCH_URI.format(batch_call_id=batch_call_id)}.")
+        text = (
+            f"Still {shown} after waiting {timeout_seconds} s, the time limit of this wait: {progress_text(batches)}. "
+            f"Call get_batch_call with wait_seconds again, or subscribe to {BATCH_URI.format(batch_call_id=batch_call_id)}."
+        )
     if done:
         text += " batch_report tells how it went."
-    structured = {"batch_call_ids": [b.batch_call_id for b in batches], "statuses": statuses, "completed": done,
-                  "changed": statuses != before, "timed_out": not done and statuses == before, "waited_seconds": round(waited, 2),
-                  "batch_calls": [b.model_dump() for b in batches[:20]]}
+    structured = {
+        "batch_call_ids": [b.batch_call_id for b in batches],
+        "statuses": statuses,
+        "completed": done,
+        "changed": statuses != before,
+        "timed_out": not done and statuses == before,
+        "waited_seconds": round(waited, 2),
+        "batch_calls": [b.model_dump() for b in batches[:20]],
+    }
     return results.reply(text, structured, sandbox=backend.sandbox)
 
 
@@ -229,10 +253,22 @@ def progress_text(batches: list[Any]) -> str:
 
 
 TOOLS = [
-    ToolSpec(batch_report_tool, "A campaign's results: reach rate, outcomes, talk time, who, transcripts.",
-             annotations("", read_only=True, destructive=False, idempotent=True), name="batch_report"),
-    ToolSpec(call_again_tool, "Plan calling a batch's recipients again, by outcome.",
-             annotations("", read_only=True, destructive=False, idempotent=True), name="call_again"),
-    ToolSpec(do_not_call_tool, "Do-not-call list (every plan skips it): add, check, remove (needs a yes).",
-             annotations("", read_only=False, destructive=False, idempotent=True, open_world=False), name="do_not_call"),
+    ToolSpec(
+        batch_report_tool,
+        "A campaign's results: reach rate, outcomes, talk time, who, transcripts.",
+        annotations("", read_only=True, destructive=False, idempotent=True),
+        name="batch_report",
+    ),
+    ToolSpec(
+        call_again_tool,
+        "Plan calling a batch's recipients again, by outcome.",
+        annotations("", read_only=True, destructive=False, idempotent=True),
+        name="call_again",
+    ),
+    ToolSpec(
+        do_not_call_tool,
+        "Do-not-call list (every plan skips it): add, check, remove (needs a yes).",
+        annotations("", read_only=False, destructive=False, idempotent=True, open_world=False),
+        name="do_not_call",
+    ),
 ]

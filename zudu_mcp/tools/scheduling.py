@@ -55,10 +55,7 @@ def quiet_hours_line(unix_ms: int, quiet: QuietHours | None, zone: str, backend:
     if first is None:
         return None
     shown = describe_instant(int(first.timestamp() * 1000), zone, backend.now())
-    return (
-        f"Note: the start falls inside quiet hours ({quiet.start_time}–{quiet.end_time} {quiet.timezone}); "
-        f"calls can first go out at {shown.local}."
-    )
+    return f"Note: the start falls inside quiet hours ({quiet.start_time}–{quiet.end_time} {quiet.timezone}); calls can first go out at {shown.local}."
 
 
 def resolve_schedule_tool(backend: Backend):

@@ -40,8 +40,11 @@ NEUTRAL_TYPES = ("string", "integer", "number", "boolean", "array")  # a strict 
 VARIABLES = {
     "type": "array",
     "description": "Values for the agent, [{name, value}] (or an object).",
-    "items": {"type": "object", "properties": {"name": {"type": "string", "description": "Variable name."},
-                                               "value": {"type": "string", "description": "Its value."}}, "required": ["name", "value"]},
+    "items": {
+        "type": "object",
+        "properties": {"name": {"type": "string", "description": "Variable name."}, "value": {"type": "string", "description": "Its value."}},
+        "required": ["name", "value"],
+    },
 }
 
 
@@ -78,8 +81,7 @@ def _simplify(node: Any, definitions: dict[str, Any]) -> Any:
             else:
                 node[key] = values + ([dict(NULL)] if nullable else [])
     if "properties" in node:
-        node["properties"] = {name: dict(VARIABLES) if name == "dynamic_variables" else _simplify(sub, definitions)
-                              for name, sub in node["properties"].items()}
+        node["properties"] = {name: dict(VARIABLES) if name == "dynamic_variables" else _simplify(sub, definitions) for name, sub in node["properties"].items()}
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict):
             node[key] = _simplify(node[key], definitions)

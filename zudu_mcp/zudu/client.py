@@ -189,7 +189,13 @@ class ZuduClient:
         return self._batch(payload, wrote=True) if isinstance(data, dict) and data.get("batch_call_id") else None
 
     async def _request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, safe_to_repeat: bool = False,
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        safe_to_repeat: bool = False,
         content: bytes | None = None,
     ) -> Any:
         """Sends again only when Zudu provably did not act: never after a write may have been received."""
@@ -220,19 +226,15 @@ class ZuduClient:
                 response = await self._http.request(method, path, json=json, params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise RequestNotSent(
-                f"Could not reach Zudu ({type(exc).__name__}); nothing was sent. "
-                "Check the network and ZUDU_BASE_URL, then try again."
+                f"Could not reach Zudu ({type(exc).__name__}); nothing was sent. Check the network and ZUDU_BASE_URL, then try again."
             ) from None
         except httpx.TransportError as exc:
-            what = f"did not answer within {self._timeout:g} s" if isinstance(exc, httpx.TimeoutException) else (
-                f"dropped the connection ({type(exc).__name__})"
+            what = (
+                f"did not answer within {self._timeout:g} s" if isinstance(exc, httpx.TimeoutException) else (f"dropped the connection ({type(exc).__name__})")
             )
             if not wrote:
                 raise UpstreamFailure(f"Zudu {what}. Nothing was changed; try again shortly.") from None
-            raise OutcomeUnknown(
-                f"Zudu {what} after the request was sent. It may have been received: "
-                "check the batch list before sending it again."
-            ) from None
+            raise OutcomeUnknown(f"Zudu {what} after the request was sent. It may have been received: check the batch list before sending it again.") from None
         logger.debug("%s %s -> %s", method, path, response.status_code)
         return self._read(response, wrote=wrote)
 
@@ -255,8 +257,7 @@ class ZuduClient:
         message = self._message(payload, response)
         if status in (401, 403):
             raise AuthenticationFailed(
-                f"Zudu refused the credentials (HTTP {status}: {message}). "
-                "Check ZUDU_API_KEY and ZUDU_API_SECRET; both come from the Zudu dashboard.",
+                f"Zudu refused the credentials (HTTP {status}: {message}). Check ZUDU_API_KEY and ZUDU_API_SECRET; both come from the Zudu dashboard.",
                 status_code=status,
             )
         if status == 404:

@@ -150,22 +150,16 @@ class QuietHours(WireModel):
 
 
 class RetryTiming(WireModel):
-    type: Literal["AT", "AFTER"] = Field(
-        description="'AT' a clock time, 'AFTER' a delay."
-    )
+    type: Literal["AT", "AFTER"] = Field(description="'AT' a clock time, 'AFTER' a delay.")
     time: ClockTime | None = Field(default=None, description="For AT: 'HH:MM'.")
-    duration_minutes: int | None = Field(
-        default=None, ge=1, le=10080, description="For AFTER: minutes."
-    )
+    duration_minutes: int | None = Field(default=None, ge=1, le=10080, description="For AFTER: minutes.")
 
     @model_validator(mode="after")
     def _fields_match_type(self) -> RetryTiming:
         if self.type == "AT" and (self.time is None or self.duration_minutes is not None):
             raise ValueError("type 'AT' needs 'time' (HH:MM) and no 'duration_minutes', e.g. {'type': 'AT', 'time': '14:00'}")
         if self.type == "AFTER" and (self.duration_minutes is None or self.time is not None):
-            raise ValueError(
-                "type 'AFTER' needs 'duration_minutes' and no 'time', e.g. {'type': 'AFTER', 'duration_minutes': 120}"
-            )
+            raise ValueError("type 'AFTER' needs 'duration_minutes' and no 'time', e.g. {'type': 'AFTER', 'duration_minutes': 120}")
         return self
 
 
@@ -225,10 +219,7 @@ def check_send_rule(send_now: bool, trigger_timestamp: int | None, status: str |
             "send_now=true to call now, or status='draft' to save without calling"
         )
     if trigger_timestamp is not None and trigger_timestamp < SECONDS_MS_BOUNDARY:
-        raise ValueError(
-            f"trigger_timestamp {trigger_timestamp} looks like Unix seconds; Zudu takes milliseconds: "
-            f"send {trigger_timestamp * 1000}"
-        )
+        raise ValueError(f"trigger_timestamp {trigger_timestamp} looks like Unix seconds; Zudu takes milliseconds: send {trigger_timestamp * 1000}")
 
 
 MAX_AHEAD_DAYS = 400  # a start further ahead is a unit mistake, not a plan
@@ -245,8 +236,7 @@ def check_trigger_timestamp(trigger_timestamp: int, now: datetime) -> None:
     if ahead > MAX_AHEAD_DAYS * 86400:
         when = datetime.fromtimestamp(trigger_timestamp / 1000, tz=UTC)
         raise ValueError(
-            f"trigger_timestamp {trigger_timestamp} is {when:%d %b %Y}, more than {MAX_AHEAD_DAYS} days away: check the units "
-            "(Unix milliseconds, 13 digits)"
+            f"trigger_timestamp {trigger_timestamp} is {when:%d %b %Y}, more than {MAX_AHEAD_DAYS} days away: check the units (Unix milliseconds, 13 digits)"
         )
 
 
@@ -486,9 +476,7 @@ class Call(BaseModel):
     start_timestamp: CallTimestamp = None
     end_timestamp: CallTimestamp = None
     duration_ms: int | None = None
-    disconnection_reason: str | None = Field(
-        default=None, validation_alias=AliasChoices("disconnection_reason", "end_reason", "ended_reason", "hangup_reason")
-    )
+    disconnection_reason: str | None = Field(default=None, validation_alias=AliasChoices("disconnection_reason", "end_reason", "ended_reason", "hangup_reason"))
     metadata: Annotated[dict[str, Any], BeforeValidator(object_or_empty)] = Field(default_factory=dict)
     events: Annotated[list[dict[str, Any]], BeforeValidator(lambda v: list_of_objects(v) or [])] = Field(default_factory=list)
     transcript_object: Annotated[list[TranscriptLine] | None, BeforeValidator(list_of_objects)] = None
