@@ -58,8 +58,9 @@ class Part:
     index: int
     name: str
     count: int
-    tasks_json: str  # exactly what is sent as `tasks`
+    tasks_json: str  # exactly what is sent as `tasks` (emptied once the journal holds it)
     body_hash: str = ""
+    tasks_hash: str = ""  # of tasks_json, kept after it is emptied
 
 
 @dataclass
@@ -254,7 +255,7 @@ def plan_create(
     validate_settings(settings_body, names[0], parts[0])
     for part, name in zip(parts, names, strict=True):
         part.name = name
-        part.body_hash = digest({"settings": settings_body, "name": name, "tasks": part.tasks_hash})  # type: ignore[attr-defined]
+        part.body_hash = digest({"settings": settings_body, "name": name, "tasks": part.tasks_hash})
     findings += recipient_findings(report, source, region, region_source)
     if len(parts) > 1:
         findings.append(Finding("parts", f"in {len(parts)} batches of at most {MAX_TASKS} (Zudu's limit), created one after another"))
@@ -373,7 +374,7 @@ def store_parts(tasks: Iterator[dict[str, Any]], store_part: Callable[[Part], No
     def flush() -> None:
         text = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
         part = Part(len(parts), "", len(chunk), text)
-        part.tasks_hash = hashlib.sha256(text.encode()).hexdigest()  # type: ignore[attr-defined]
+        part.tasks_hash = hashlib.sha256(text.encode()).hexdigest()
         store_part(part)
         part.tasks_json = ""  # the journal has it now
         parts.append(part)
