@@ -280,39 +280,3 @@ async def test_a_strict_call_gets_the_answer_of_a_call_without_the_optional_argu
     [tool] = [tool for tool in await published_tools() if tool["name"] == name]
     strict, plain = await answer(name, strict_call(tool, empty)), await answer(name, REQUIRED_VALUES.get(name, {}))
     assert strict == plain
-
-
-# The form docs/agent-stacks.md recommends for per-recipient variables (the lead implements the
-# argument side); proven here on a copy of today's list with only this property replaced.
-RECOMMENDED_VARIABLES = {
-    "anyOf": [
-        {
-            "type": "array",
-            "description": 'Values for the agent as [{name, value}], e.g. [{"name": "name", "value": "Aswathi"}]; an object or its JSON text is accepted too.',
-            "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}, "required": ["name", "value"]},
-        },
-        {"type": "null"},
-    ]
-}
-
-
-def test_the_recommended_variables_form_converts_everywhere_and_keeps_its_meaning(tmp_path: Path) -> None:
-    tools = json.loads(tool_list_file("legacy").read_text())
-    for tool in tools:
-        tasks = tool["inputSchema"]["properties"].get("tasks")
-        if tasks:
-            [items] = [option["items"] for option in tasks.get("anyOf", [tasks]) if option.get("type") == "array"]
-            items["properties"]["dynamic_variables"] = RECOMMENDED_VARIABLES
-    patched = tmp_path / "tools-recommended.json"
-    patched.write_text(json.dumps(tools))
-    variants = all_variants(patched)
-    if not variants:
-        pytest.skip("no converter is installed: run `bash .ci/install-converters` once")
-    by_name = {tool["name"]: tool for tool in tools}
-    recipient = {"to_number": "+919600011957", "dynamic_variables": VARIABLE_FORMS["list of {name, value}"]}
-    for variant, results in variants.items():
-        for name, result in results.items():
-            assert result["ok"], f"{variant} cannot convert {name} with the recommended form: {result['error']}"
-            if name in ("create_batch_call", "preview_batch_call"):
-                call = strict_call(by_name[name]) | {"tasks": [recipient]}
-                assert jsonschema.Draft202012Validator(parameters(variant, result)).is_valid(call), f"{variant} loses the list form in {name}"
