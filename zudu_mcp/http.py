@@ -229,7 +229,7 @@ def request_state_keys(settings: Settings) -> list[str]:
     except OSError as exc:
         raise ValueError(f"{where} cannot be read ({exc.strerror})") from None
     if not keys or any(len(key) < 32 for key in keys):
-        raise ValueError(f"{where} must hold one key per line, each at least 32 characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+        raise ValueError(f"{where} must hold one key per line, each at least 32 characters (e.g. the output of openssl rand -hex 32)")
     return keys
 
 
