@@ -210,7 +210,8 @@ class Journal:
             return self._db.execute(sql.replace("?", self._placeholder), params)
 
     def record_intent(self, kind: str, payload: dict[str, Any], target: str | None, *, lease_seconds: float = 60, digest: str | None = None) -> int | None:
-        """The new row's id; None when an identical create is already in flight (its row is pending).
+        """The new audit row's id (None only on a unique conflict, which the current schema no longer has:
+        at-most-once is enforced by claiming the part in plan_parts, not here).
 
         `digest`: the payload's hash when the caller has one (a plan part's body hash), so that
         1,000 recipients are not encoded again only to be hashed.

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from zudu_mcp import __version__
 from zudu_mcp.backend import Backend
+from zudu_mcp.campaign import not_given
 from zudu_mcp.config import Settings
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.tools import ToolSpec, batch_calls, discovery, life_cycle, outcomes, resources, scheduling
@@ -52,12 +53,8 @@ class CheckedTool(Tool):
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         fields = self.fn_metadata.arg_model.model_fields
-        # Strict agent stacks send every argument: null, "" or [] for an optional one means "not given".
-        arguments = {
-            key: value
-            for key, value in arguments.items()
-            if not (key in fields and not fields[key].is_required() and (value is None or value == "" or value == []))
-        }
+        # Strict agent stacks send every argument: null, "" or [] for an optional one means "not given" (one rule, campaign.not_given).
+        arguments = {key: value for key, value in arguments.items() if not (key in fields and not fields[key].is_required() and not_given(key, value))}
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:

@@ -445,13 +445,8 @@ def update_batch_call_tool(backend: Backend):
         confirmation_token: TokenArgument = None,
         confirmation: Any = None,
     ) -> CallToolResult:
-        arguments = {
-            "name": name or None,
-            "schedule": schedule or None,
-            "trigger_timestamp": trigger_timestamp or None,
-            "timezone": timezone or None,
-            "status": status or None,
-        }
+        # "", 0 and null were already dropped as "not given" (server.CheckedTool)
+        arguments = {"name": name, "schedule": schedule, "trigger_timestamp": trigger_timestamp, "timezone": timezone, "status": status}
         if arguments["status"] == "draft" and not any(arguments[key] for key in ("name", "schedule", "trigger_timestamp", "timezone")):
             return await hold(backend, batch_call_id)  # holding back dials nobody: no consent needed
         client = backend.client()
