@@ -20,18 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENIZER = ROOT / ".ci" / "converters" / "tokenizer"
+from startup import HANDSHAKE  # noqa: E402  (run as a script: benchmarks/ is on the path; one handshake for both)
+
 GOAL = 3000  # issue "Consent is a plan": the whole list at most 3,000 tokens
 
-HANDSHAKE = [
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
-    },
-    {"jsonrpc": "2.0", "method": "notifications/initialized"},
-    {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-]
 
 COUNT_TOKENS_JS = """
 const { Tiktoken } = require("js-tiktoken/lite");
