@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import compileall
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +23,13 @@ from zudu_mcp.server import create_server
 
 API_KEY = "sk_testkey0123456789abcdef0123456789"
 API_SECRET = "s3cr3t_testsecret0123456789abcdef0123456789ab"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """These machines set PYTHONDONTWRITEBYTECODE: compiled once here, every server process the suite starts skips compiling."""
+    if sys.flags.dont_write_bytecode:
+        compileall.compile_dir(Path(__file__).parent.parent / "zudu_mcp", quiet=1)
+
 
 # Before the seed's own trigger time (2026-02-20), so Zudu's example is still in the future.
 SEED_NOW = datetime(2026, 2, 12, 8, 0, tzinfo=UTC)
@@ -40,6 +50,7 @@ class Reply:
     body: Any = None  # dict/list -> JSON; str/bytes -> raw
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    hold: bool = False  # answer only when the test calls release() (or at teardown): a client timeout always fires first
     drop: bool = False  # close the connection without answering
     acts: bool = False  # the double creates the batch first, then answers like this (a lost answer)
     acts_late: bool = False  # the double creates the batch only after its delay (Zudu still working when the client gave up)
@@ -55,6 +66,8 @@ class ZuduDouble:
         self.batches: list[dict[str, Any]] = []  # what this fake Zudu has created
         self.clock_ms: Callable[[], int] = lambda: int(SEED_NOW.timestamp() * 1000)  # Zudu's own clock
         self.default: Callable[[Recorded], Reply] = self.behave_like_zudu
+        self.released = threading.Event()  # held replies wait for it
+        self.arrived = threading.Condition()  # notified on every request and late act: tests wait for one instead of sleeping
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,7 +87,9 @@ class ZuduDouble:
                     {k.lower(): v for k, v in self.headers.items()},
                     json.loads(raw) if raw else None,
                 )
-                double.requests.append(recorded)
+                with double.arrived:
+                    double.requests.append(recorded)
+                    double.arrived.notify_all()
                 discovery = recorded.method == "GET" and recorded.path.startswith(("/api/agents", "/api/phone-numbers")) and not double.script_discovery
                 if discovery:  # agents and numbers are looked up while planning: scripted replies are for the rest
                     reply = double.behave_like_zudu(recorded)
@@ -84,8 +99,12 @@ class ZuduDouble:
                     double.behave_like_zudu(recorded)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.hold:
+                    double.released.wait()
                 if reply.acts_late:
                     double.behave_like_zudu(recorded)
+                    with double.arrived:
+                        double.arrived.notify_all()
                 if reply.drop:
                     self.close_connection = True
                     self.connection.close()
@@ -112,7 +131,23 @@ class ZuduDouble:
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
+    def release(self) -> None:
+        """Held replies are answered now (and every later one at once)."""
+        self.released.set()
+
+    def wait_for(self, condition: Callable[[ZuduDouble], bool], timeout: float = 60) -> None:
+        """Blocks until `condition(self)` holds after some request arrived; the generous timeout only guards a broken test."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: condition(self), timeout), "the expected request never reached the Zudu double"
+
+    async def until(self, condition: Callable[[ZuduDouble], bool], timeout: float = 60) -> None:
+        """wait_for from async code: the event loop keeps running the server meanwhile."""
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(lambda: self.wait_for(condition, timeout))
+
     def close(self) -> None:
+        self.release()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -189,9 +224,16 @@ def every_tool() -> str:
     return ",".join(spec_name(spec) for spec in TOOL_SPECS)
 
 
-def live_server(double: ZuduDouble, *, now: datetime = SEED_NOW, timeout: float = 5.0):
+class Sleeps(list):
+    """A sleep that only records how long it was asked to wait: retries and back-offs take no time."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def live_server(double: ZuduDouble, *, now: datetime = SEED_NOW, timeout: float = 5.0, sleep: Sleeps | None = None):
     settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=double.url, timeout_seconds=timeout, mcp_tools=every_tool())
-    return create_server(backend=Backend(settings, clock=lambda: now))
+    return create_server(backend=Backend(settings, clock=lambda: now, sleep=sleep))
 
 
 def sandbox_server(*, now: datetime = SEED_NOW):

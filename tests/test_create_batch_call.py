@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.conftest import API_KEY, API_SECRET, Reply, ZuduDouble, live_server, sandbox_server, text_of
+from tests.conftest import API_KEY, API_SECRET, Reply, Sleeps, ZuduDouble, live_server, sandbox_server, text_of
 from zudu_mcp import __version__
 from zudu_mcp.demo import SEED_REQUEST
 
@@ -130,7 +130,7 @@ UPSTREAM = [
     ("404", Reply(404, {"message": "Not found", "status": "error", "error": "Agent not found"}), "Agent not found"),
     ("500", Reply(500, {"message": "Internal error", "status": "error", "error": None}), "may have been applied"),
     ("non-JSON body", Reply(200, "<html>gateway</html>"), "not JSON"),
-    ("timeout", Reply(200, {}, delay=1.5), "did not answer within 0.5 s after the request was sent"),
+    ("timeout", Reply(200, {}, hold=True), "did not answer within 0.5 s after the request was sent"),
     ("connection dropped", Reply(drop=True), "may have been received"),
     ("429 without Retry-After", Reply(429, {"status": "error", "error": "slow down"}), "may have been applied"),
     ("429 asking for too long", Reply(429, {"status": "error", "error": "slow down"}, headers={"Retry-After": "120"}), "may have been applied"),
@@ -152,9 +152,10 @@ async def test_upstream_failures_give_clear_errors_without_secrets(zudu_double: 
 async def test_unreachable_zudu_says_nothing_was_sent(mode: str) -> None:
     double = ZuduDouble()
     double.close()  # the port is now closed: connection refused
-    async with Client(live_server(double), mode=mode) as client:
+    sleeps = Sleeps()
+    async with Client(live_server(double, sleep=sleeps), mode=mode) as client:
         result = await client.call_tool("create_batch_call", seed_arguments())
-    assert result.is_error
+    assert result.is_error and sleeps  # refused before the body left: retried (after back-offs that take no time here)
     assert "nothing was sent" in text_of(result)
 
 

@@ -19,20 +19,14 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
-from mcp.shared.exceptions import MCPError
 
-from tests.conftest import API_KEY, API_SECRET, SEED_NOW, ManualClock, Reply, ZuduDouble, text_of
+from tests.conftest import API_KEY, API_SECRET, SEED_NOW, ManualClock, Reply, Sleeps, ZuduDouble, text_of
 from zudu_mcp.backend import Backend
 from zudu_mcp.config import Settings
 from zudu_mcp.demo import SEED_REQUEST
 from zudu_mcp.server import create_server
 
 pytestmark = pytest.mark.anyio
-
-
-class Sleeps(list):
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def live(double: ZuduDouble, *, timeout: float = 2.0, sleeps: Sleeps | None = None, clock=None, settle: float = 0, **settings):
@@ -53,7 +47,7 @@ def seed() -> dict:
 
 LOST_ANSWERS = [
     ("connection closed after the body", Reply(drop=True, acts=True)),
-    ("read timeout", Reply(200, {"late": True}, delay=1.0, acts=True)),
+    ("read timeout", Reply(200, {"late": True}, hold=True, acts=True)),
     ("invalid JSON", Reply(200, "<html>oops</html>", acts=True)),
     ("500 after acting", Reply(500, {"status": "error", "error": "internal"}, acts=True)),
     ("503 with Retry-After after acting", Reply(503, {"status": "error"}, headers={"Retry-After": "1"}, acts=True)),
@@ -91,12 +85,13 @@ async def test_path_1_a_relative_schedule_retried_later_is_the_same_intent(zudu_
 
 async def test_path_2_zudu_still_working_when_the_client_gave_up(zudu_double: ZuduDouble, mode: str) -> None:
     clock = ManualClock(SEED_NOW)
-    zudu_double.replies.append(Reply(200, {"late": True}, delay=1.0, acts_late=True))  # stored after the client timed out
+    zudu_double.replies.append(Reply(200, {"late": True}, hold=True, acts_late=True))  # stored after the client timed out
     server, _ = live(zudu_double, timeout=0.3, clock=clock, settle=90)
     async with Client(server, mode=mode) as client:
         first = await client.call_tool("create_batch_call", seed())
         early = await client.call_tool("create_batch_call", seed())  # too early to trust a list: nothing is sent
-        await anyio.sleep(1.2)  # Zudu finishes storing it
+        zudu_double.release()  # Zudu finishes storing it
+        await zudu_double.until(lambda double: double.batches)
         clock.advance(seconds=120)
         later = await client.call_tool("create_batch_call", seed())
     assert first.is_error and early.is_error and "Ask again after" in text_of(early), text_of(early)
@@ -182,17 +177,19 @@ async def test_an_explicit_confirmed_resend_names_the_risk_and_sends_once(zudu_d
 
 
 async def test_path_6_a_slow_create_keeps_its_lease_and_another_host_waits(zudu_double: ZuduDouble, tmp_path) -> None:
-    zudu_double.replies.append(Reply(200, {"late": True}, delay=4.0, acts_late=True))
+    zudu_double.replies.append(Reply(200, {"late": True}, hold=True, acts_late=True))
     zudu_double.default = zudu_double.behave_like_zudu
     state = {"mcp_state_dir": str(tmp_path), "mcp_wait_seconds": 15}
     one, _ = live(zudu_double, timeout=10, **state)
-    two, _ = live(zudu_double, timeout=3, **state)  # another host with a shorter timeout: the lease, not its clock, decides
+    two, _ = live(zudu_double, timeout=0.5, **state)  # another host with a shorter timeout: the lease, not its clock, decides
     results: list = []
     async with Client(one, mode="legacy") as a, Client(two, mode="legacy") as b:
         async with anyio.create_task_group() as group:
             group.start_soon(lambda: _collect(a, results))
-            await anyio.sleep(1.0)
+            await zudu_double.until(lambda double: double.creates)  # the first host's create is at Zudu, unanswered
             group.start_soon(lambda: _collect(b, results))
+            await anyio.sleep(1.0)  # longer than the second host's own timeout; whatever the timing, one create is the assertion
+            zudu_double.release()
     assert len(zudu_double.creates) == 1 and len(zudu_double.batches) <= 1
 
 
@@ -218,12 +215,14 @@ async def test_reads_are_retried_on_5xx(zudu_double: ZuduDouble) -> None:
 
 
 async def test_client_cancellation_mid_post_is_recorded_and_not_resent(zudu_double: ZuduDouble, mode: str) -> None:
-    zudu_double.replies.append(Reply(200, {"late": True}, delay=1.5, acts=True))
+    zudu_double.replies.append(Reply(200, {"late": True}, hold=True, acts=True))
     server, backend = live(zudu_double, timeout=10)
     async with Client(server, mode=mode) as client:
-        with pytest.raises(MCPError):  # the client gave up waiting: the server cancels the tool mid-POST
-            await client.call_tool("create_batch_call", seed(), read_timeout_seconds=0.5)
-        deadline = time.monotonic() + 5
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: client.call_tool("create_batch_call", seed()))
+            await zudu_double.until(lambda double: double.creates)  # the POST is at Zudu, its answer held
+            group.cancel_scope.cancel()  # the person gave up: the client cancels the request, the server the tool mid-POST
+        deadline = time.monotonic() + 30
         while backend.journal().recent(1)[0].outcome == "pending" and time.monotonic() < deadline:
             await anyio.sleep(0.05)
         assert backend.journal().recent(1)[0].outcome == "unknown"
@@ -245,7 +244,7 @@ def test_a_server_killed_mid_create_does_not_dial_twice_after_restart(zudu_doubl
     }
     arguments = seed() | {"trigger_timestamp": int(time.time() * 1000) + 86_400_000}
     zudu_double.clock_ms = lambda: int(time.time() * 1000)  # the subprocess runs on the real clock
-    zudu_double.replies.append(Reply(200, {"late": True}, delay=20, acts=True))
+    zudu_double.replies.append(Reply(200, {"late": True}, hold=True, acts=True))
     process = subprocess.Popen(
         [sys.executable, "-m", "zudu_mcp"],
         stdin=subprocess.PIPE,
@@ -265,10 +264,7 @@ def test_a_server_killed_mid_create_does_not_dial_twice_after_restart(zudu_doubl
     ]
     process.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
     process.stdin.flush()
-    deadline = time.monotonic() + 30
-    while not zudu_double.creates:
-        assert time.monotonic() < deadline, "the server never sent the create"
-        time.sleep(0.05)
+    zudu_double.wait_for(lambda double: double.creates)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
 
