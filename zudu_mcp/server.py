@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import functools
-from typing import Any, cast
+import inspect
+import re
+from typing import Any, cast, get_args
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -65,6 +68,11 @@ class CheckedTool(Tool):
 
 
 def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
+    """The spec's tool bound to this backend; its argument model and schema are built once per process.
+
+    Building a tool's pydantic argument model is most of what a server costs to make (the suite
+    makes a thousand servers); only the function differs from one backend to the next.
+    """
     built = spec.build(backend)
     fn, arg_model, consent = built if isinstance(built, tuple) else (built, None, None)
 
@@ -77,20 +85,38 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
         except Refusal as refusal:
             return error(str(refusal), sandbox=backend.sandbox, code=refusal.code)
 
+    unattended = backend.settings.mcp_confirm == "off"
+    # A consent parameter's resolver is made per backend: the key names its kind, and it is bound again below.
+    key = (spec_name(spec), RESOLVER.sub("Resolve", str(inspect.signature(fn))), arg_model, RESOLVER.sub("Resolve", repr(consent)), unattended)
+    template = TEMPLATES.get(key)
+    if template is None:
+        template = TEMPLATES[key] = tool_template(spec, reporting_zudu_errors, arg_model, consent, unattended)
+    tool = template.model_copy(update={"fn": reporting_zudu_errors, "parameters": copy.deepcopy(template.parameters)})
+    if template.resolved_params:  # this backend's resolver, not the one the template was built with
+        from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
+
+        resolved = {"confirmation": (get_args(consent)[1], True)} if arg_model is not None else dict(find_resolved_parameters(reporting_zudu_errors))
+        names = {field.alias or name for name, field in template.fn_metadata.arg_model.model_fields.items()}
+        tool.resolved_params, tool.resolver_plans = resolved, build_resolver_plans(resolved, names)
+    return tool
+
+
+TEMPLATES: dict[tuple[Any, ...], Tool] = {}  # (name, signature, argument model, consent, unattended) -> the built tool
+RESOLVER = re.compile(r"<mcp\.server\.mcpserver\.resolve\.Resolve object at 0x[0-9a-f]+>")
+
+
+def tool_template(spec: ToolSpec, fn: Any, arg_model: type[BaseModel] | None, consent: Any, unattended: bool) -> Tool:
     if arg_model is None:
-        tool = CheckedTool.from_function(
-            reporting_zudu_errors, name=spec.name or None, description=spec.description, annotations=spec.annotations, structured_output=False
-        )
+        tool = CheckedTool.from_function(fn, name=spec.name or None, description=spec.description, annotations=spec.annotations, structured_output=False)
         tool.fn_metadata.arg_model.model_config["extra"] = "forbid"  # a misspelled argument is refused, never ignored
         tool.fn_metadata.arg_model.model_rebuild(force=True)
     else:
-        tool = model_tool(spec, reporting_zudu_errors, arg_model, consent)
+        tool = model_tool(spec, fn, arg_model, consent)
     tool.parameters = publishable(tool.parameters)
     tool.fn_metadata.output_schema = OUTPUT_SCHEMA  # advertised; every result is built by tools.results.reply
     if tool.annotations is not None:  # the four hints stay explicit; a title costs every conversation tokens for a UI label
         tool.annotations = tool.annotations.model_copy(update={"title": None})
     if spec.name == "create_batch_call":
-        unattended = backend.settings.mcp_confirm == "off"
         if not unattended:  # the plan holds the campaign: only the token and two switches are published
             tool.parameters["properties"] = {k: v for k, v in tool.parameters["properties"].items() if k in CONTROL_FIELDS}
             tool.parameters.pop("required", None)
@@ -102,8 +128,6 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
 
 def model_tool(spec: ToolSpec, fn: Any, arg_model: type[BaseModel], consent: Any) -> Tool:
     """A tool whose arguments are one pydantic model (the campaign), not a function signature."""
-    from typing import get_args
-
     from mcp.server.mcpserver.resolve import build_resolver_plans
     from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 
