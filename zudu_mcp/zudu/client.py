@@ -7,9 +7,11 @@ have acted. That distinction is kept in the error types (see errors.py), never g
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import re
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -51,6 +53,12 @@ MAX_ATTEMPTS = 3
 MAX_RETRY_AFTER_SECONDS = 30.0  # a longer wait is Zudu's to announce, not ours to sit through
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle takes ~25 ms, and every organization's client needs it."""
+    return httpx.create_ssl_context()
+
+
 class ZuduClient:
     def __init__(
         self,
@@ -75,6 +83,7 @@ class ZuduClient:
             },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
+            verify=tls_context(),
         )
 
     async def aclose(self) -> None:
