@@ -42,6 +42,9 @@ GEMINI = {"google-genai", "langchain-google-genai"}  # print Gemini `Schema` obj
 # "now works": remove the entry then.
 KNOWN_BREAKS: dict[tuple[str, str], str] = {}  # every converter converts every tool since dynamic_variables is a list
 
+# The tests that run converter processes share one worker under xdist, so each converter runs once.
+CONVERTER_PROCESSES = pytest.mark.xdist_group("converters")
+
 
 @cache
 def tool_list_file(mode: str) -> Path:
@@ -84,13 +87,18 @@ def all_variants(tool_list: Path | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_both_eras_publish_the_same_tool_list() -> None:
+    """So each converter runs once, on one era's list (a converter process costs seconds)."""
+    assert json.loads(tool_list_file("legacy").read_text()) == json.loads(tool_list_file("auto").read_text())
+
+
+@CONVERTER_PROCESSES
 @pytest.mark.parametrize("script", sorted(CONVERTERS))
-def test_every_tool_converts(script: str, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
-    output = converted(script, mode)
+def test_every_tool_converts(script: str, capsys: pytest.CaptureFixture[str]) -> None:
+    output = converted(script, "legacy")
     with capsys.disabled():
-        print(f"\n  converter {script} ({mode}): " + ", ".join(f"{name} {version}" for name, version in output["versions"].items()), end="")
-    tools = json.loads(tool_list_file(mode).read_text())
+        print(f"\n  converter {script}: " + ", ".join(f"{name} {version}" for name, version in output["versions"].items()), end="")
+    tools = json.loads(tool_list_file("legacy").read_text())
     for variant in CONVERTERS[script][1]:
         results = output["variants"][variant]
         if variant == "google-genai-session":  # the whole list at once, as a session passed as a tool
@@ -185,6 +193,7 @@ def parameters(variant: str, result: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+@CONVERTER_PROCESSES
 def test_a_strict_client_may_leave_every_optional_argument_out_by_sending_null() -> None:
     """After each converter, a call with the required arguments and null (or the default) for the
     rest is still valid: the converter kept "not given" expressible."""
@@ -214,6 +223,7 @@ VARIABLE_FORMS = {  # the forms issue 14 asks the server to accept, by the name 
 VARIABLES_LOST: set[str] = set()  # the published list of {name, value} survives every converter
 
 
+@CONVERTER_PROCESSES
 def test_per_recipient_variables_survive_every_converter(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints which form of per-recipient variables each converter still lets a model send (the
     findings of docs/agent-stacks.md, kept checkable), and holds the converters that lose them."""
