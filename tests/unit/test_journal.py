@@ -209,7 +209,7 @@ def test_renewing_a_lease_moves_it_forward_only_while_this_process_sends(journal
 def test_a_lease_held_by_another_process_is_not_renewed_by_this_one(journal: Journal) -> None:
     stored_plan(journal)
     journal.claim_part("zp_1", 0, ("new",), 20)
-    journal._run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))
+    journal.db.run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))
     journal.renew_lease("zp_1", 0, 999)
     assert journal.parts("zp_1")[0].lease_until == T0 + 20
 
@@ -247,7 +247,7 @@ def test_settling_with_an_expected_outcome_does_nothing_when_it_changed(journal:
 def test_a_pending_part_is_abandoned_only_once_its_lease_ran_out(journal: Journal, clock: Clock) -> None:
     stored_plan(journal)
     journal.claim_part("zp_1", 0, ("new",), 20)
-    journal._run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))  # only its lease tells
+    journal.db.run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))  # only its lease tells
     clock.advance(19)
     assert not journal.abandon_part("zp_1", 0, "other-host:1:1")
     assert journal.parts("zp_1")[0].outcome == "pending"
@@ -266,7 +266,7 @@ def dead_pid() -> int:
 def test_a_pending_part_whose_sender_died_on_this_host_is_abandoned_at_once(journal: Journal, owner: str) -> None:
     stored_plan(journal)
     journal.claim_part("zp_1", 0, ("new",), 20)
-    journal._run("UPDATE plan_parts SET owner = ? WHERE handle = ?", (owner, "zp_1"))
+    journal.db.run("UPDATE plan_parts SET owner = ? WHERE handle = ?", (owner, "zp_1"))
     assert journal.abandon_part("zp_1", 0, owner)  # the lease has 20 s to go
     [part] = journal.parts("zp_1")
     assert (part.outcome, part.error) == ("unknown", "sender died mid-request")
