@@ -6,6 +6,7 @@ a part counts as abandoned, when a plan is found again, and that accounts never 
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -319,8 +320,15 @@ def test_the_campaign_of_a_batch_is_the_plan_that_created_it(journal: Journal) -
     assert journal.campaign_of("batch_call_elsewhere") is None
 
 
-def test_accounts_never_see_each_others_plans_requests_or_lists(open_journal: Callable[..., Journal]) -> None:
-    mine, theirs = open_journal("a"), open_journal("b")
+@pytest.mark.parametrize("view", ["own connection", "copy on the same connection"])
+def test_accounts_never_see_each_others_plans_requests_or_lists(open_journal: Callable[..., Journal], view: str) -> None:
+    mine = open_journal("a")
+    if view == "own connection":
+        theirs = open_journal("b")
+    else:  # what the team server's backend does for another organization
+        theirs = copy.copy(mine)
+        theirs.account = "b"
+        assert theirs.db is mine.db
     stored_plan(mine)
     mine.settle_part("zp_1", 0, "ok", batch={"batch_call_id": "batch_call_1"})
     mine.record_intent("create", {"name": "Renewals", "tasks": [{"to_number": "+919600011957"}]}, "Renewals")
@@ -354,3 +362,12 @@ def test_an_identical_request_is_remembered_for_24_hours(journal: Journal, clock
     assert journal.previous("create", dict(reversed(body.items()))).batch_call_id == "batch_call_1"  # key order does not matter
     clock.advance(2)
     assert journal.previous("create", body) is None
+
+
+def test_a_transaction_that_fails_leaves_nothing_behind(journal: Journal) -> None:
+    stored_plan(journal)
+    with pytest.raises(RuntimeError), journal.db.transaction(synced=False) as statements:
+        statements.execute("UPDATE plans SET state = ? WHERE handle = ?", ("void", "zp_1"))
+        raise RuntimeError("mid-way")
+    assert journal.plan("zp_1").state == "open"
+    assert journal.set_plan_state("zp_1", "confirmed")  # the connection (and its lock) still work
