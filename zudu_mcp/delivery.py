@@ -14,12 +14,11 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
-import anyio.to_thread
 
-from zudu_mcp.journal import Journal, PartState, StoredPlan
+from zudu_mcp.journal import Journal, PartState, StoredPlan, off_loop
 from zudu_mcp.zudu.errors import OutcomeUnknown, ZuduError
 from zudu_mcp.zudu.models import BatchCall
 
@@ -71,13 +70,8 @@ class Stopped(Exception):
         self.delivery, self.reason = delivery, reason
 
 
-async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Journal I/O off the event loop: a slow disk or database never stalls other requests."""
-    return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
-
-
 async def deliver(plan: StoredPlan, client: ZuduClient, journal: Journal, options: Options) -> Delivery:
-    parts = await db(journal.parts, plan.handle)
+    parts = await off_loop(journal.parts, plan.handle)
     delivery = Delivery()
     for state in parts:
         if options.progress is not None and len(parts) > 1:
@@ -95,7 +89,7 @@ async def deliver(plan: StoredPlan, client: ZuduClient, journal: Journal, option
 async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
     waited = 0.0
     while True:
-        state = await db(journal.part, plan.handle, index)
+        state = await off_loop(journal.part, plan.handle, index)
         assert state is not None, (plan.handle, index)
         now = journal.clock()
         if state.outcome == "ok":
@@ -111,7 +105,7 @@ async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal
                 await anyio.sleep(0.25)
                 waited += 0.25
                 continue
-            await db(journal.abandon_part, plan.handle, index, state.owner)
+            await off_loop(journal.abandon_part, plan.handle, index, state.owner)
             continue
         if state.outcome == "unknown":
             found = await reconcile(plan, state, client, journal, options)
@@ -122,24 +116,24 @@ async def deliver_part(plan: StoredPlan, index: int, client: ZuduClient, journal
                     continue
                 return found
             if found is not None:
-                await db(journal.settle_part, plan.handle, index, "ok", batch=found.model_dump(exclude_none=True), error="found upstream")
+                await off_loop(journal.settle_part, plan.handle, index, "ok", batch=found.model_dump(exclude_none=True), error="found upstream")
                 return PartResult(index, state.name, state.count, "found", found)
             if not options.resend_unknown:
                 return PartResult(index, state.name, state.count, "unconfirmed", error="Zudu does not show it, which does not prove it was not created")
             claimable: tuple[str, ...] = ("unknown",)
         else:
             claimable = ("new", "failed")
-        if not await db(journal.claim_part, plan.handle, index, claimable, options.lease_seconds):
+        if not await off_loop(journal.claim_part, plan.handle, index, claimable, options.lease_seconds):
             continue  # another sender won: see what became of it
         return await send_part(plan, state, client, journal, options)
 
 
 async def send_part(plan: StoredPlan, state: PartState, client: ZuduClient, journal: Journal, options: Options) -> PartResult:
-    tasks = await db(journal.part_tasks, plan.handle, state.index)
+    tasks = await off_loop(journal.part_tasks, plan.handle, state.index)
     body = plan_body(plan, state, tasks)
     # the ledger keeps the settings and a count (redact), and the part's hash: the recipients are not decoded or encoded again
     shown = plan.doc["settings"] | {"name": state.name, "tasks": range(state.count)}
-    entry = await db(journal.record_intent, "create", shown, state.name, digest=state.body_hash or hashlib.sha256(body).hexdigest())
+    entry = await off_loop(journal.record_intent, "create", shown, state.name, digest=state.body_hash or hashlib.sha256(body).hexdigest())
     batch, failure = None, None
     async with anyio.create_task_group() as group:
         group.start_soon(renew_lease, journal, plan.handle, state.index, options.lease_seconds)
@@ -151,20 +145,20 @@ async def send_part(plan: StoredPlan, state: PartState, client: ZuduClient, jour
     if isinstance(failure, ZuduError):
         outcome = "unknown" if failure.may_have_acted else "failed"
         with anyio.CancelScope(shield=True):
-            await db(journal.settle_part, plan.handle, state.index, outcome, error=type(failure).__name__)
+            await off_loop(journal.settle_part, plan.handle, state.index, outcome, error=type(failure).__name__)
             if entry is not None:
-                await db(journal.record_outcome, entry, outcome, error=type(failure).__name__)
+                await off_loop(journal.record_outcome, entry, outcome, error=type(failure).__name__)
         return PartResult(state.index, state.name, state.count, outcome, error=str(failure))
     if failure is not None or batch is None:  # cancelled mid-request, or worse: Zudu may have acted
         with anyio.CancelScope(shield=True):
-            await db(journal.settle_part, plan.handle, state.index, "unknown", error="interrupted")
+            await off_loop(journal.settle_part, plan.handle, state.index, "unknown", error="interrupted")
             if entry is not None:
-                await db(journal.record_outcome, entry, "unknown", error="interrupted")
+                await off_loop(journal.record_outcome, entry, "unknown", error="interrupted")
         raise failure or OutcomeUnknown("No answer was read.")
     with anyio.CancelScope(shield=True):
-        await db(journal.settle_part, plan.handle, state.index, "ok", batch=batch.model_dump(exclude_none=True))
+        await off_loop(journal.settle_part, plan.handle, state.index, "ok", batch=batch.model_dump(exclude_none=True))
         if entry is not None:
-            await db(journal.record_outcome, entry, "ok", batch_call_id=batch.batch_call_id, status=batch.status)
+            await off_loop(journal.record_outcome, entry, "ok", batch_call_id=batch.batch_call_id, status=batch.status)
     return PartResult(state.index, state.name, state.count, "created", batch)
 
 
@@ -191,7 +185,7 @@ async def renew_lease(journal: Journal, handle: str, index: int, lease_seconds: 
     """While a request is in flight its claim stays fresh, however long Zudu takes."""
     while True:
         await anyio.sleep(lease_seconds / 3)
-        await db(journal.renew_lease, handle, index, lease_seconds)
+        await off_loop(journal.renew_lease, handle, index, lease_seconds)
 
 
 async def reconcile(plan: StoredPlan, state: PartState, client: ZuduClient, journal: Journal, options: Options) -> BatchCall | PartResult | None:
@@ -202,12 +196,12 @@ async def reconcile(plan: StoredPlan, state: PartState, client: ZuduClient, jour
         if settle_until - now > options.wait_seconds:
             return PartResult(state.index, state.name, state.count, "settling", error="Zudu may still be creating it", retry_at=settle_until)
         await anyio.sleep(settle_until - now)
-    if not await db(journal.lock_reconcile, plan.handle, state.index, 60.0):
+    if not await off_loop(journal.lock_reconcile, plan.handle, state.index, 60.0):
         return PartResult(state.index, state.name, state.count, "busy")
     try:
         return await find_upstream(plan, state, client)
     finally:
-        await db(journal.unlock_reconcile, plan.handle, state.index)
+        await off_loop(journal.unlock_reconcile, plan.handle, state.index)
 
 
 async def find_upstream(plan: StoredPlan, state: PartState, client: ZuduClient) -> BatchCall | None:
@@ -232,16 +226,16 @@ async def find_upstream(plan: StoredPlan, state: PartState, client: ZuduClient) 
 
 async def journaled(journal: Journal, kind: str, payload: dict, target: str, send: Callable[[], Awaitable[BatchCall | None]]) -> BatchCall | None:
     """Execute, update, delete: recorded before they are sent and after, like a create."""
-    entry = await db(journal.record_intent, kind, payload, target)
+    entry = await off_loop(journal.record_intent, kind, payload, target)
     try:
         result = await send()
     except ZuduError as exc:
         with anyio.CancelScope(shield=True):
-            await db(journal.record_outcome, entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
+            await off_loop(journal.record_outcome, entry, "unknown" if exc.may_have_acted else "failed", error=type(exc).__name__)
         raise
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await db(journal.record_outcome, entry, "unknown", error="interrupted")
+            await off_loop(journal.record_outcome, entry, "unknown", error="interrupted")
         raise
-    await db(journal.record_outcome, entry, "ok", batch_call_id=result.batch_call_id if result else target, status=result.status if result else None)
+    await off_loop(journal.record_outcome, entry, "ok", batch_call_id=result.batch_call_id if result else target, status=result.status if result else None)
     return result

@@ -6,6 +6,7 @@ a part counts as abandoned, when a plan is found again, and that accounts never 
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -209,7 +210,7 @@ def test_renewing_a_lease_moves_it_forward_only_while_this_process_sends(journal
 def test_a_lease_held_by_another_process_is_not_renewed_by_this_one(journal: Journal) -> None:
     stored_plan(journal)
     journal.claim_part("zp_1", 0, ("new",), 20)
-    journal._run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))
+    journal.db.run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))
     journal.renew_lease("zp_1", 0, 999)
     assert journal.parts("zp_1")[0].lease_until == T0 + 20
 
@@ -247,7 +248,7 @@ def test_settling_with_an_expected_outcome_does_nothing_when_it_changed(journal:
 def test_a_pending_part_is_abandoned_only_once_its_lease_ran_out(journal: Journal, clock: Clock) -> None:
     stored_plan(journal)
     journal.claim_part("zp_1", 0, ("new",), 20)
-    journal._run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))  # only its lease tells
+    journal.db.run("UPDATE plan_parts SET owner = ? WHERE handle = ?", ("other-host:1:1", "zp_1"))  # only its lease tells
     clock.advance(19)
     assert not journal.abandon_part("zp_1", 0, "other-host:1:1")
     assert journal.parts("zp_1")[0].outcome == "pending"
@@ -266,7 +267,7 @@ def dead_pid() -> int:
 def test_a_pending_part_whose_sender_died_on_this_host_is_abandoned_at_once(journal: Journal, owner: str) -> None:
     stored_plan(journal)
     journal.claim_part("zp_1", 0, ("new",), 20)
-    journal._run("UPDATE plan_parts SET owner = ? WHERE handle = ?", (owner, "zp_1"))
+    journal.db.run("UPDATE plan_parts SET owner = ? WHERE handle = ?", (owner, "zp_1"))
     assert journal.abandon_part("zp_1", 0, owner)  # the lease has 20 s to go
     [part] = journal.parts("zp_1")
     assert (part.outcome, part.error) == ("unknown", "sender died mid-request")
@@ -319,8 +320,15 @@ def test_the_campaign_of_a_batch_is_the_plan_that_created_it(journal: Journal) -
     assert journal.campaign_of("batch_call_elsewhere") is None
 
 
-def test_accounts_never_see_each_others_plans_requests_or_lists(open_journal: Callable[..., Journal]) -> None:
-    mine, theirs = open_journal("a"), open_journal("b")
+@pytest.mark.parametrize("view", ["own connection", "copy on the same connection"])
+def test_accounts_never_see_each_others_plans_requests_or_lists(open_journal: Callable[..., Journal], view: str) -> None:
+    mine = open_journal("a")
+    if view == "own connection":
+        theirs = open_journal("b")
+    else:  # what the team server's backend does for another organization
+        theirs = copy.copy(mine)
+        theirs.account = "b"
+        assert theirs.db is mine.db
     stored_plan(mine)
     mine.settle_part("zp_1", 0, "ok", batch={"batch_call_id": "batch_call_1"})
     mine.record_intent("create", {"name": "Renewals", "tasks": [{"to_number": "+919600011957"}]}, "Renewals")
@@ -354,3 +362,12 @@ def test_an_identical_request_is_remembered_for_24_hours(journal: Journal, clock
     assert journal.previous("create", dict(reversed(body.items()))).batch_call_id == "batch_call_1"  # key order does not matter
     clock.advance(2)
     assert journal.previous("create", body) is None
+
+
+def test_a_transaction_that_fails_leaves_nothing_behind(journal: Journal) -> None:
+    stored_plan(journal)
+    with pytest.raises(RuntimeError), journal.db.transaction(synced=False) as statements:
+        statements.execute("UPDATE plans SET state = ? WHERE handle = ?", ("void", "zp_1"))
+        raise RuntimeError("mid-way")
+    assert journal.plan("zp_1").state == "open"
+    assert journal.set_plan_state("zp_1", "confirmed")  # the connection (and its lock) still work

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult
@@ -18,7 +17,7 @@ from zudu_mcp.backend import Backend
 from zudu_mcp.campaign import CAMPAIGN_FIELDS, Campaign
 from zudu_mcp.consent import check_handle, new_handle, usable
 from zudu_mcp.delivery import Delivery, Options, PartResult, Stopped, deliver
-from zudu_mcp.journal import StoredPlan
+from zudu_mcp.journal import Journal, StoredPlan, off_loop
 from zudu_mcp.plan import Context as PlanContext
 from zudu_mcp.plan import Identity, choose_agent, choose_caller, describe_retries, digest, field_hashes, identity, intent_of, plan_create
 from zudu_mcp.refusal import Refusal
@@ -88,7 +87,7 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
         ident = identity(ACTION, journal.account, given)
         return given, ident, journal.plan_by_intent(ACTION, ident.intent)
 
-    given, ident, existing = await anyio.to_thread.run_sync(look_up)
+    given, ident, existing = await off_loop(look_up)
     if existing is not None and not (again and existing.state == "done"):
         return existing
     client = backend.client()
@@ -137,7 +136,7 @@ async def obtain_plan(backend: Backend, campaign: Campaign, *, again: bool = Fal
         return stored
 
     try:
-        return await anyio.to_thread.run_sync(build)  # reading and normalising a list never stalls other requests
+        return await off_loop(build)  # reading and normalising a list never stalls other requests
     except Exception as exc:
         refusal = reading_refusal(exc)
         if refusal is None:
@@ -210,7 +209,7 @@ def preview_batch_call_tool(backend: Backend):
         except Refusal as refusal:
             return results.error(f"This batch call could not be planned: {refusal}", sandbox=backend.sandbox, code=refusal.code)
         if plan.state != "open":
-            return delivered_already(backend, plan)
+            return await delivered_already(backend, plan)
         return consent_result(backend, plan, ctx)
 
     return preview_batch_call, PreviewArguments, None
@@ -220,7 +219,7 @@ def create_batch_call_tool(backend: Backend):
     async def obtain_for(arguments: dict[str, Any]) -> StoredPlan | None:
         token = arguments.get("confirmation_token")
         if token:
-            return backend.journal().plan(check_handle(token, sandbox=backend.sandbox))
+            return await off_loop(backend.journal().plan, check_handle(token, sandbox=backend.sandbox))
         campaign = Campaign.model_construct(**{key: arguments.get(key) for key in CAMPAIGN_FIELDS})
         return await obtain_plan(backend, campaign, again=bool(arguments.get("allow_duplicate")))
 
@@ -234,16 +233,16 @@ def create_batch_call_tool(backend: Backend):
         resend = False
         try:
             if token:
-                found = journal.plan(check_handle(token, sandbox=backend.sandbox))
+                found = await off_loop(journal.plan, check_handle(token, sandbox=backend.sandbox))
                 stored = usable(found, RESEND if found is not None and found.action == RESEND else ACTION, backend.now())
                 if stored.action == RESEND:
-                    resend, target = True, journal.plan(stored.doc["target"])
+                    resend, target = True, await off_loop(journal.plan, stored.doc["target"])
                     if target is None:
                         raise Refusal("the plan this resend belongs to is gone.", "unknown_token")
                     decision = gate.decide(stored, confirmation, token)
                     if not decision.go:
                         return refused_consent(backend, stored, decision, ctx)
-                    journal.set_plan_state(stored.handle, "done")
+                    await off_loop(journal.set_plan_state, stored.handle, "done")
                     stored = target
                 else:
                     check_same(campaign, stored)
@@ -256,21 +255,27 @@ def create_batch_call_tool(backend: Backend):
             if not decision.go:
                 return refused_consent(backend, stored, decision, ctx)
             if stored.state == "done":
-                return delivered_already(backend, stored, by_token=bool(token))
+                return await delivered_already(backend, stored, by_token=bool(token))
             if stored.state == "open":
                 passed = start_passed(backend, stored)
                 if passed is not None:
-                    journal.set_plan_state(stored.handle, "void", only_from=("open",))
+                    await off_loop(journal.set_plan_state, stored.handle, "void", only_from=("open",))
                     return results.error(passed, sandbox=backend.sandbox, code="start_passed")
-                if not journal.set_plan_state(stored.handle, "confirmed", only_from=("open",)):
-                    other = journal.plan_by_intent(ACTION, stored.intent)  # an identical plan is being delivered: that one
-                    if other is not None and other.handle != stored.handle:
-                        journal.set_plan_state(stored.handle, "void", only_from=("open",))
-                    stored = other or journal.plan(stored.handle) or stored
+                stored = await off_loop(confirm, journal, stored)
         return await send(backend, client, stored, ctx, resend=resend or bool(arguments.get("resend_unconfirmed") and backend.settings.mcp_confirm == "off"))
 
     names = [*CAMPAIGN_FIELDS, *CONTROL_FIELDS]
     return gate.bind(create_batch_call, names), CreateArguments, gate.parameter
+
+
+def confirm(journal: Journal, stored: StoredPlan) -> StoredPlan:
+    """The plan to deliver: this one, confirmed now; else the identical plan already being delivered (this one is then void)."""
+    if journal.set_plan_state(stored.handle, "confirmed", only_from=("open",)):
+        return stored
+    other = journal.plan_by_intent(ACTION, stored.intent)
+    if other is not None and other.handle != stored.handle:
+        journal.set_plan_state(stored.handle, "void", only_from=("open",))
+    return other or journal.plan(stored.handle) or stored
 
 
 def check_same(campaign: Campaign, stored: StoredPlan) -> None:
@@ -307,8 +312,8 @@ def refused_consent(backend: Backend, stored: StoredPlan, decision: Any, ctx: Co
     return results.error(decision.message, sandbox=backend.sandbox, code=decision.kind)
 
 
-def delivered_already(backend: Backend, stored: StoredPlan, *, by_token: bool = False) -> CallToolResult:
-    parts = backend.journal().parts(stored.handle)
+async def delivered_already(backend: Backend, stored: StoredPlan, *, by_token: bool = False) -> CallToolResult:
+    parts = await off_loop(backend.journal().parts, stored.handle)
     all_ids = [p.batch_call_id for p in parts if p.batch_call_id]
     ids, hidden = ends(all_ids)
     made = describe_instant(int(stored.created_at * 1000), stored.doc.get("timezone") or "UTC", backend.now())
@@ -350,8 +355,8 @@ async def send(backend: Backend, client: Any, stored: StoredPlan, ctx: Context, 
     try:
         delivery = await deliver(stored, client, journal, options)
     except Stopped as stop:
-        return describe_stopped(backend, stored, stop.delivery)
-    journal.set_plan_state(stored.handle, "done")
+        return await describe_stopped(backend, stored, stop.delivery)
+    await off_loop(journal.set_plan_state, stored.handle, "done")
     text, structured = describe_created(backend, stored, delivery)
     return results.reply(text, structured, sandbox=backend.sandbox)
 
@@ -415,7 +420,7 @@ def describe_created(backend: Backend, stored: StoredPlan, delivery: Delivery) -
     return "\n".join(lines), structured
 
 
-def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -> CallToolResult:
+async def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -> CallToolResult:
     """Part by part: what exists, what failed, what may exist, and the one safe next step."""
     token = stored.handle
     stuck = next(p for p in delivery.parts if p.batch is None and p.status != "not_sent")
@@ -455,7 +460,7 @@ def describe_stopped(backend: Backend, stored: StoredPlan, delivery: Delivery) -
         "the server looks for the batch at Zudu before anything is sent again.",
     )
     if stuck.status == "unconfirmed":
-        resend = resend_plan(backend, stored, stuck)
+        resend = await off_loop(resend_plan, backend, stored, stuck)
         lines.append(
             f"If list_batch_calls shows no such batch and the person accepts that up to {stuck.count} people may be called twice, "
             f"the explicit resend is {next_call(ACTION, resend.handle)}"
@@ -532,7 +537,7 @@ def describe_part(part: PartResult) -> str:
 
 
 def resend_plan(backend: Backend, stored: StoredPlan, part: PartResult) -> StoredPlan:
-    """The explicit, confirmed resend of a part whose outcome is unknown: its own plan, naming the risk."""
+    """The explicit, confirmed resend of a part whose outcome is unknown: its own plan, naming the risk (blocking: run off the loop)."""
     journal = backend.journal()
     intent = digest({"resend": stored.handle, "part": part.index})[:40]
     existing = journal.plan_by_intent(RESEND, intent)

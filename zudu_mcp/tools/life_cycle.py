@@ -16,8 +16,8 @@ from pydantic import Field
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.consent import check_handle, new_handle, usable
-from zudu_mcp.delivery import db, journaled
-from zudu_mcp.journal import StoredPlan
+from zudu_mcp.delivery import journaled
+from zudu_mcp.journal import StoredPlan, off_loop
 from zudu_mcp.plan import Finding, calling_findings, digest
 from zudu_mcp.refusal import Refusal
 from zudu_mcp.scheduling import ScheduledTime
@@ -233,7 +233,7 @@ class Targets:
 
 async def targets(backend: Backend, batch_call_id: str) -> Targets:
     client = backend.client()
-    found = await db(backend.journal().campaign_of, batch_call_id)
+    found = await off_loop(backend.journal().campaign_of, batch_call_id)
     if found is None:
         return Targets([await client.get_batch_call(batch_call_id)], None)
     stored, parts = found
@@ -264,14 +264,14 @@ async def lifecycle_plan(backend: Backend, action: str, found: Targets, summary:
     """Execute, update and delete are approved as plans too: one confirmation for every part, the same words."""
     journal = backend.journal()
     intent = digest({"action": action, "targets": found.ids, "extra": extra})[:40]
-    existing = await db(journal.plan_by_intent, action, intent)
+    existing = await off_loop(journal.plan_by_intent, action, intent)
     if existing is not None and existing.state == "open":
         return existing
     handle = new_handle(backend.sandbox)
     text = "; ".join([summary, *(f.text.rstrip(".") for f in findings)]) + "."
     doc = {"summary": text, "findings": [f.as_dict() for f in findings], "targets": found.ids, "timezone": found.batches[0].timezone} | extra
-    await db(journal.save_plan, handle, action, intent, backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds, doc)
-    stored = await db(journal.plan, handle)
+    await off_loop(journal.save_plan, handle, action, intent, backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds, doc)
+    stored = await off_loop(journal.plan, handle)
     assert stored is not None
     return stored
 
@@ -280,7 +280,7 @@ async def consent_for(backend: Backend, gate: Gate, action: str, token: str | No
     """The approved plan, or the result to return instead (a normal needs-confirmation result, or why not)."""
     journal = backend.journal()
     if token:
-        stored = usable(await db(journal.plan, check_handle(token, sandbox=backend.sandbox)), action, backend.now())
+        stored = usable(await off_loop(journal.plan, check_handle(token, sandbox=backend.sandbox)), action, backend.now())
     else:
         stored = await plan()
     decision = gate.decide(stored, confirmation, token)
@@ -314,7 +314,7 @@ def lifecycle_gate(backend: Backend, planner: Callable[[dict[str, Any]], Awaitab
     async def obtain(arguments: dict[str, Any]) -> StoredPlan | None:
         token = arguments.get("confirmation_token")
         if token:
-            return await db(backend.journal().plan, check_handle(token, sandbox=backend.sandbox))
+            return await off_loop(backend.journal().plan, check_handle(token, sandbox=backend.sandbox))
         return await planner(arguments)
 
     return Gate(backend, obtain)
@@ -350,7 +350,7 @@ def execute_batch_call_tool(backend: Backend):
                 partial(client.execute_batch_call, batch.batch_call_id),
             )
             done.append((batch.batch_call_id, "started" if started is None else f"started ({started.status})"))
-        await db(backend.journal().set_plan_state, approved.handle, "done")
+        await off_loop(backend.journal().set_plan_state, approved.handle, "done")
         batch = await client.get_batch_call(runnable[0].batch_call_id)
         lines = ["Started: Zudu is dialing now (it runs asynchronously)."] + per_part(found, done) + progress_report(batch, backend)
         lines += [f"Warning: {f['text']}." for f in approved.doc["findings"] if f["warning"]]
@@ -453,7 +453,9 @@ def update_batch_call_tool(backend: Backend):
         found = await targets(backend, batch_call_id)
         if confirmation_token and all(value is None for value in arguments.values()):
             # the plan holds the change: a strict client confirming with the token alone sends the rest as null
-            stored = usable(await db(backend.journal().plan, check_handle(confirmation_token, sandbox=backend.sandbox)), "update_batch_call", backend.now())
+            stored = usable(
+                await off_loop(backend.journal().plan, check_handle(confirmation_token, sandbox=backend.sandbox)), "update_batch_call", backend.now()
+            )
             update = stored.doc["update"]
             arguments = {
                 "name": update.get("name"),
@@ -480,7 +482,7 @@ def update_batch_call_tool(backend: Backend):
             await journaled(backend.journal(), "update", payload, batch.batch_call_id, send)
             done.append((batch.batch_call_id, "updated"))
         if approved is not None:
-            await db(backend.journal().set_plan_state, approved.handle, "done")
+            await off_loop(backend.journal().set_plan_state, approved.handle, "done")
         after = await client.get_batch_call(found.batches[0].batch_call_id)
         lines = ["Updated."] + per_part(found, done)
         if change.request.trigger_timestamp is not None:
@@ -578,7 +580,7 @@ def delete_batch_call_tool(backend: Backend):
                 partial(client.delete_batch_call, batch.batch_call_id),
             )
             done.append((batch.batch_call_id, "deleted"))
-        await db(backend.journal().set_plan_state, approved.handle, "done")
+        await off_loop(backend.journal().set_plan_state, approved.handle, "done")
         lines = [f"Deleted {found.title()} ({found.batches[0].status}) permanently."] + per_part(found, done)
         return results.ok("\n".join(lines), {"deleted": [i for i, _ in done]}, sandbox=backend.sandbox)
 

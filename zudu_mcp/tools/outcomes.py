@@ -13,7 +13,7 @@ from pydantic import Field, ValidationError
 from zudu_mcp.backend import Backend
 from zudu_mcp.campaign import Campaign
 from zudu_mcp.consent import check_handle, new_handle, usable
-from zudu_mcp.delivery import db
+from zudu_mcp.journal import off_loop
 from zudu_mcp.outcomes import LABELS, campaign_report, describe, describe_detail
 from zudu_mcp.plan import digest
 from zudu_mcp.refusal import Refusal
@@ -102,7 +102,7 @@ def call_again_tool(backend: Backend):
         except Refusal as refusal:
             return results.error(f"The follow-up campaign could not be planned: {refusal}", sandbox=backend.sandbox, code=refusal.code)
         if plan.state != "open":
-            return delivered_already(backend, plan)
+            return await delivered_already(backend, plan)
         result = consent_result(backend, plan, ctx)
         head = f"Follow-up of {quote(earlier)}: the {len(chosen)} recipient{'s' if len(chosen) != 1 else ''} in {wanted}, with their variables where Zudu returned them.\n"
         shown = result.content[0]
@@ -121,7 +121,7 @@ def do_not_call_tool(backend: Backend):
         numbers: Annotated[list[str], Field(max_length=MAX_NUMBERS, description="E.164")] = [],  # noqa: B006 (never mutated)
         confirmation_token: Annotated[str, Field(max_length=200, description="For remove")] = "",
     ) -> CallToolResult:
-        listing = await db(for_backend, backend)
+        listing = await off_loop(for_backend, backend)
         if action == "remove" and confirmation_token:
             return await confirm_removal(backend, listing, confirmation_token)
         if not numbers:
@@ -131,14 +131,14 @@ def do_not_call_tool(backend: Backend):
         if not reading.numbers:
             return results.error("None of the numbers could be read; send them in E.164 (+ country code)." + refused, sandbox=None, code="invalid_numbers")
         if action == "add":
-            added = await db(listing.add, reading.numbers)
+            added = await off_loop(listing.add, reading.numbers)
             text = (
                 f"Added {added} number{'s' if added != 1 else ''} to the do-not-call list"
                 + (f" ({len(reading.numbers) - added} were on it already)" if added < len(reading.numbers) else "")
                 + ". Every campaign planned from now on skips them."
             )
             return results.reply(text + refused, {"added": added, "numbers": reading.numbers}, sandbox=None)
-        where = {n: await db(listing.where, n) for n in reading.numbers}
+        where = {n: await off_loop(listing.where, n) for n in reading.numbers}
         if action == "check":
             lines = [
                 f"- {n}: " + {"list": "on the do-not-call list", "file": "on the operator's do-not-call file", None: "not listed"}[w] for n, w in where.items()
@@ -159,14 +159,14 @@ async def removal_plan(backend: Backend, listing: Any, numbers: list[str], notes
     journal = backend.journal()
     hashes = sorted(listing.digest(n) for n in numbers)
     intent = digest({"remove": hashes, "account": journal.account})[:40]
-    stored = await db(journal.plan_by_intent, REMOVE, intent)
+    stored = await off_loop(journal.plan_by_intent, REMOVE, intent)
     if stored is None or stored.state != "open":
         handle = new_handle(backend.sandbox)
         summary = (
             f"Remove {len(numbers)} number{'s' if len(numbers) != 1 else ''} ({', '.join(numbers[:10])}) from the do-not-call list: "
             "later campaigns may call them again."
         )
-        await db(
+        await off_loop(
             journal.save_plan,
             handle,
             REMOVE,
@@ -174,7 +174,7 @@ async def removal_plan(backend: Backend, listing: Any, numbers: list[str], notes
             backend.now().timestamp() + backend.settings.mcp_confirm_ttl_seconds,
             {"summary": summary.replace(", ".join(numbers[:10]), f"{len(numbers)} listed"), "findings": [], "hashes": hashes},
         )
-        stored = await db(journal.plan, handle)
+        stored = await off_loop(journal.plan, handle)
         assert stored is not None
         shown = summary
     else:
@@ -187,13 +187,13 @@ async def removal_plan(backend: Backend, listing: Any, numbers: list[str], notes
 async def confirm_removal(backend: Backend, listing: Any, token: str) -> CallToolResult:
     journal = backend.journal()
     try:
-        stored = usable(await db(journal.plan, check_handle(token, sandbox=backend.sandbox)), REMOVE, backend.now())
+        stored = usable(await off_loop(journal.plan, check_handle(token, sandbox=backend.sandbox)), REMOVE, backend.now())
     except Refusal as refusal:
         return results.error(f"Nothing was removed: {refusal}", sandbox=None, code=refusal.code)
     if stored.state == "done":
         return results.reply("Already removed with this confirmation; nothing changed now.", {"removed": 0}, sandbox=None)
-    removed = await db(listing.remove_hashes, stored.doc["hashes"])
-    await db(journal.set_plan_state, stored.handle, "done")
+    removed = await off_loop(listing.remove_hashes, stored.doc["hashes"])
+    await off_loop(journal.set_plan_state, stored.handle, "done")
     return results.reply(
         f"Removed {removed} number{'s' if removed != 1 else ''} from the do-not-call list: later campaigns may call them.", {"removed": removed}, sandbox=None
     )
