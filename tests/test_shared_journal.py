@@ -10,14 +10,17 @@ import copy
 import os
 import secrets
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
 import anyio
+import anyio.to_thread
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from tests.conftest import API_KEY, API_SECRET, ZuduDouble, text_of
+from tests.conftest import API_KEY, API_SECRET, Reply, ZuduDouble, text_of
 from zudu_mcp.demo import seed_request_for_tomorrow
 from zudu_mcp.journal import Journal
 
@@ -69,38 +72,47 @@ def server(double: ZuduDouble, journal_url: str, state: str, host: str = "host-a
     return StdioServerParameters(command=sys.executable, args=["-m", "zudu_mcp"], env=env)
 
 
-@pytest.mark.parametrize("together", [False, True], ids=["one after the other", "at the same moment"])
-def test_two_server_processes_sharing_the_journal_create_once(zudu_double: ZuduDouble, journal_url: str, tmp_path, together: bool) -> None:
-    import time
+async def create(params: StdioServerParameters, arguments: dict, results: list, connected: threading.Event | None = None) -> None:
+    """One create_batch_call from a server process of its own; `connected` is set once its session is up."""
+    async with Client(params, read_timeout_seconds=60) as client:
+        if connected is not None:
+            connected.set()
+        results.append(await client.call_tool("create_batch_call", arguments))
 
-    zudu_double.clock_ms = lambda: int(time.time() * 1000)  # the servers run on the real clock
 
-    def slow_create(request):  # the first create is slow at Zudu, so the second arrives while it is in flight
-        reply = zudu_double.behave_like_zudu(request)
-        reply.delay = 1.5 if request.path == "/batch-call" else 0
-        return reply
-
-    if together:
-        zudu_double.default = slow_create
+def tomorrow(double: ZuduDouble) -> dict:
     from datetime import UTC, datetime
 
-    arguments = copy.deepcopy(seed_request_for_tomorrow(datetime.now(UTC)))
+    double.clock_ms = lambda: int(time.time() * 1000)  # the servers run on the real clock
+    return copy.deepcopy(seed_request_for_tomorrow(datetime.now(UTC)))
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one after the other", "at the same moment"])
+def test_two_server_processes_sharing_the_journal_create_once(zudu_double: ZuduDouble, journal_url: str, tmp_path, together: bool) -> None:
+    arguments = tomorrow(zudu_double)
+
+    def held_create(request):  # Zudu stores the batch; its answer waits until the second server is calling
+        reply = zudu_double.behave_like_zudu(request)
+        reply.hold = request.path == "/batch-call"
+        return reply
+
+    zudu_double.default = held_create if together else zudu_double.behave_like_zudu
+    first, second = server(zudu_double, journal_url, str(tmp_path / "a")), server(zudu_double, journal_url, str(tmp_path / "b"), "host-b")
     results: list = []
 
-    async def call(params: StdioServerParameters) -> None:
-        async with Client(params, read_timeout_seconds=60) as client:
-            results.append(await client.call_tool("create_batch_call", arguments))
-
     async def main() -> None:
-        first, second = server(zudu_double, journal_url, str(tmp_path / "a")), server(zudu_double, journal_url, str(tmp_path / "b"), "host-b")
-        if together:
-            async with anyio.create_task_group() as group:
-                group.start_soon(call, first)
-                await anyio.sleep(0.8)
-                group.start_soon(call, second)
-        else:
-            await call(first)
-            await call(second)
+        if not together:
+            await create(first, arguments, results)
+            await create(second, arguments, results)
+            return
+        connected = threading.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(create, first, arguments, results)
+            await zudu_double.until(lambda double: double.creates)
+            group.start_soon(create, second, arguments, results, connected)
+            await anyio.to_thread.run_sync(connected.wait)
+            await anyio.sleep(0.5)  # widens the overlap only: the assertions hold in either order
+            zudu_double.release()
 
     anyio.run(main)
     assert len(zudu_double.creates) == 1 and len(zudu_double.batches) == 1
@@ -108,64 +120,54 @@ def test_two_server_processes_sharing_the_journal_create_once(zudu_double: ZuduD
     assert sum("Not created again" in text_of(r) for r in results) == 1
 
 
-def run_calls(calls: list[tuple[StdioServerParameters, dict, float]]) -> list:
-    """Each (server, arguments, start delay) in its own process, all at once."""
-    results: list = []
+def test_two_hosts_retrying_a_lost_answer_at_once_create_once(zudu_double: ZuduDouble, journal_url: str, tmp_path) -> None:
+    """Paths 1 and 3 across hosts: the answer is lost, then both hosts retry at the same moment, and no list is answered before both are connected."""
+    arguments = tomorrow(zudu_double)
+    zudu_double.replies.append(Reply(drop=True, acts=True))
+    lost: list = []
+    anyio.run(create, server(zudu_double, journal_url, str(tmp_path / "a")), arguments, lost)
+    assert lost[0].is_error
 
-    async def call(params: StdioServerParameters, arguments: dict, delay: float) -> None:
-        await anyio.sleep(delay)
-        async with Client(params, read_timeout_seconds=60) as client:
-            results.append(await client.call_tool("create_batch_call", arguments))
+    both = [threading.Event(), threading.Event()]
+
+    def lists_once_both_retry(request):
+        if request.path == "/batch-call/list":
+            assert all(event.wait(60) for event in both)
+        return zudu_double.behave_like_zudu(request)
+
+    zudu_double.default = lists_once_both_retry
+    results: list = []
 
     async def main() -> None:
         async with anyio.create_task_group() as group:
-            for params, arguments, delay in calls:
-                group.start_soon(call, params, arguments, delay)
+            group.start_soon(create, server(zudu_double, journal_url, str(tmp_path / "a")), arguments, results, both[0])
+            group.start_soon(create, server(zudu_double, journal_url, str(tmp_path / "b"), "host-b"), arguments, results, both[1])
 
     anyio.run(main)
-    return results
-
-
-def test_two_hosts_retrying_a_lost_answer_at_once_create_once(zudu_double: ZuduDouble, journal_url: str, tmp_path) -> None:
-    """Paths 1 and 3 across hosts: the answer is lost, then both hosts retry at the same moment while lists are slow."""
-    import time
-    from datetime import UTC, datetime
-
-    from tests.conftest import Reply
-
-    zudu_double.clock_ms = lambda: int(time.time() * 1000)
-    arguments = copy.deepcopy(seed_request_for_tomorrow(datetime.now(UTC)))
-    zudu_double.replies.append(Reply(drop=True, acts=True))
-    [lost] = run_calls([(server(zudu_double, journal_url, str(tmp_path / "a")), arguments, 0)])
-    assert lost.is_error
-
-    def slow_lists(request):
-        reply = zudu_double.behave_like_zudu(request)
-        reply.delay = 0.7 if request.path == "/batch-call/list" else 0
-        return reply
-
-    zudu_double.default = slow_lists
-    results = run_calls(
-        [(server(zudu_double, journal_url, str(tmp_path / "a")), arguments, 0), (server(zudu_double, journal_url, str(tmp_path / "b"), "host-b"), arguments, 0)]
-    )
     assert all(not r.is_error for r in results), [text_of(r) for r in results]
     assert len(zudu_double.creates) == 1 and len(zudu_double.batches) == 1
 
 
 def test_a_slow_create_on_one_host_keeps_its_lease_while_another_host_waits(zudu_double: ZuduDouble, journal_url: str, tmp_path) -> None:
-    """Path 6: Zudu takes longer than the other host's whole lease would allow; the lease is renewed, nothing is sent twice."""
-    import time
-    from datetime import UTC, datetime
-
-    from tests.conftest import Reply
-
-    zudu_double.clock_ms = lambda: int(time.time() * 1000)
-    arguments = copy.deepcopy(seed_request_for_tomorrow(datetime.now(UTC)))
-    zudu_double.replies.append(Reply(200, {"late": True}, delay=6.0, acts_late=True))
+    """Path 6: Zudu takes longer than the other host's own timeout; its lease, not its clock, tells it the sender is alive."""
+    arguments = tomorrow(zudu_double)
+    zudu_double.replies.append(Reply(200, {"late": True}, hold=True, acts_late=True))
     zudu_double.default = zudu_double.behave_like_zudu
     slow = server(zudu_double, journal_url, str(tmp_path / "a"), ZUDU_TIMEOUT_SECONDS="15")
-    other = server(zudu_double, journal_url, str(tmp_path / "b"), "host-b", ZUDU_TIMEOUT_SECONDS="3", ZUDU_MCP_WAIT_SECONDS="20")
-    results = run_calls([(slow, arguments, 0), (other, arguments, 1.5)])
+    other = server(zudu_double, journal_url, str(tmp_path / "b"), "host-b", ZUDU_TIMEOUT_SECONDS="1", ZUDU_MCP_WAIT_SECONDS="20")
+    results: list = []
+
+    async def main() -> None:
+        connected = threading.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(create, slow, arguments, results)
+            await zudu_double.until(lambda double: double.creates)  # the slow host's create is at Zudu, unanswered
+            group.start_soon(create, other, arguments, results, connected)
+            await anyio.to_thread.run_sync(connected.wait)
+            await anyio.sleep(2)  # longer than the other host's own 1 s timeout
+            zudu_double.release()
+
+    anyio.run(main)
     assert len(zudu_double.creates) == 1 and len(zudu_double.batches) == 1
     waited = [r for r in results if "not with a batch object" not in text_of(r)]  # the slow host's answer was unreadable
     assert len(waited) == 1 and not waited[0].is_error, [text_of(r) for r in results]  # the other waited, then found it
