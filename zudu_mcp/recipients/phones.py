@@ -202,8 +202,6 @@ def _type_of(country_code: int, national: str) -> int:
     return _type_helper(national, metadata)
 
 
-_Desc = tuple[frozenset[int], Any] | None  # a number description's possible lengths (empty: any) and compiled pattern; None never matches
-_DESCS: dict[int, tuple[PhoneMetadata, _Desc, list[tuple[int, _Desc]], _Desc, _Desc, bool]] = {}
 _ORDER = (
     ("premium_rate", PhoneNumberType.PREMIUM_RATE),
     ("toll_free", PhoneNumberType.TOLL_FREE),
@@ -216,46 +214,66 @@ _ORDER = (
 )
 
 
-def _desc(number_desc: Any) -> _Desc:
-    """_is_number_matching_desc's inputs, looked up once: no pattern (or an empty one) never matches."""
+class _Tests(NamedTuple):
+    """_number_type_helper's tests of one region for numbers of one length: the patterns whose lengths allow it."""
+
+    general: Any  # compiled pattern, or None: no number of this length is valid
+    ordered: list[tuple[int, Any]]  # (type, pattern), premium rate to voicemail
+    fixed_line: Any
+    mobile: Any
+    same_mobile_and_fixed_line_pattern: bool
+
+
+_TESTS: dict[int, tuple[PhoneMetadata, dict[int, _Tests]]] = {}  # id(metadata) -> (metadata, length -> tests)
+
+
+def _pattern(number_desc: Any, length: int) -> Any:
+    """The compiled pattern of `number_desc` if _is_number_matching_desc could match a number of `length`, else None.
+
+    It cannot when there is no description or no pattern, or when the description lists its
+    possible lengths and `length` is not among them.
+    """
     if number_desc is None or not number_desc.national_number_pattern:
         return None
-    return frozenset(number_desc.possible_length), re_compile(number_desc.national_number_pattern)
+    if number_desc.possible_length and length not in number_desc.possible_length:
+        return None
+    return re_compile(number_desc.national_number_pattern)
 
 
-def _matches(national: str, desc: _Desc) -> bool:
-    """_is_number_matching_desc: its length among the possible ones (when listed), then a full match of the pattern."""
-    if desc is None:
-        return False
-    lengths, pattern = desc
-    if lengths and len(national) not in lengths:
-        return False
-    return pattern.fullmatch(national) is not None  # _match(..., allow_prefix_match=False) is exactly a full match
+def _tests(metadata: PhoneMetadata, length: int) -> _Tests:
+    found = _TESTS.get(id(metadata))
+    if found is None or found[0] is not metadata:
+        found = _TESTS[id(metadata)] = (metadata, {})
+    tests = found[1].get(length)
+    if tests is None:
+        ordered = [(kind, _pattern(getattr(metadata, name), length)) for name, kind in _ORDER]
+        tests = found[1][length] = _Tests(
+            _pattern(metadata.general_desc, length),
+            [(kind, pattern) for kind, pattern in ordered if pattern is not None],
+            _pattern(metadata.fixed_line, length),
+            _pattern(metadata.mobile, length),
+            bool(metadata.same_mobile_and_fixed_line_pattern),
+        )
+    return tests
 
 
 def _type_helper(national: str, metadata: PhoneMetadata) -> int:
-    """phonenumberutil._number_type_helper, the same tests in the same order, with each pattern looked up once per region."""
-    found = _DESCS.get(id(metadata))
-    if found is None or found[0] is not metadata:
-        found = _DESCS[id(metadata)] = (
-            metadata,
-            _desc(metadata.general_desc),
-            [(kind, _desc(getattr(metadata, name))) for name, kind in _ORDER],
-            _desc(metadata.fixed_line),
-            _desc(metadata.mobile),
-            bool(metadata.same_mobile_and_fixed_line_pattern),
-        )
-    _, general, ordered, fixed_line, mobile, same = found
-    if not _matches(national, general):
+    """phonenumberutil._number_type_helper: the same tests in the same order, less those its length tests would fail.
+
+    A test there is: the length among the description's possible ones (when it lists any), then
+    `_match(..., allow_prefix_match=False)`, which is exactly a full match of its pattern.
+    """
+    general, ordered, fixed_line, mobile, same = _tests(metadata, len(national))
+    if general is None or general.fullmatch(national) is None:
         return PhoneNumberType.UNKNOWN
-    for kind, desc in ordered:
-        if _matches(national, desc):
+    for kind, pattern in ordered:
+        if pattern.fullmatch(national) is not None:
             return kind
-    if _matches(national, fixed_line):
-        if same or _matches(national, mobile):
+    if fixed_line is not None and fixed_line.fullmatch(national) is not None:
+        if same or (mobile is not None and mobile.fullmatch(national) is not None):
             return PhoneNumberType.FIXED_LINE_OR_MOBILE
         return PhoneNumberType.FIXED_LINE
-    if not same and _matches(national, mobile):
+    if not same and mobile is not None and mobile.fullmatch(national) is not None:
         return PhoneNumberType.MOBILE
     return PhoneNumberType.UNKNOWN
 
