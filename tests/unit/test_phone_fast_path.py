@@ -186,3 +186,25 @@ def test_known_shapes_agree_with_the_floor(text: str, region: str | None) -> Non
     ours = phones._valid(text, region)
     assert (ours[0] if ours else None) == floor_answer(text, region)
     assert ours == phones._valid_by_parse(text, region)
+
+
+def test_zones_are_libphonenumbers() -> None:
+    """The zone lookup (only the prefix lengths a country has) finds what timezone.time_zones_for_number finds."""
+    from phonenumbers import timezone
+
+    draw = random.Random(7)
+    checked = 0
+    for _, number in examples():
+        code, nsn = number.country_code, phonenumbers.national_significant_number(number)
+        for variant in (
+            [nsn]
+            + ["".join(draw.choice("0123456789") for _ in nsn[:-1]) for _ in range(4)]
+            + [nsn[:3] + "".join(draw.choice("0123456789") for _ in nsn[3:]) for _ in range(4)]
+        ):
+            found = phones._valid(f"+{code}{variant}", None)
+            if found is None:
+                continue
+            e164, country_code, kind = found
+            checked += 1
+            assert (phones._zones(e164, country_code, kind) or (phones.UNKNOWN_ZONE,)) == timezone.time_zones_for_number(phonenumbers.parse(e164)), e164
+    assert checked > 2_000, checked

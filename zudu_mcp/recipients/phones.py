@@ -335,6 +335,19 @@ def _load_zone_table() -> None:
 
 
 _PRIMARY: dict[tuple[str, ...], str | None] = {}
+_PREFIX_LENGTHS: dict[int, list[int]] = {}
+
+
+def _zone_prefix_lengths(country_code: int, table: dict[str, tuple[str, ...]]) -> list[int]:
+    """The lengths of the zone table's prefixes a number of this country can start with, longest first.
+
+    Other lengths hold no prefix of its digits, so looking only these up finds the same zones.
+    """
+    lengths = _PREFIX_LENGTHS.get(country_code)
+    if lengths is None:
+        code = str(country_code)
+        lengths = _PREFIX_LENGTHS[country_code] = sorted({len(key) for key in table if key.startswith(code) or code.startswith(key)}, reverse=True)
+    return lengths
 
 
 def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
@@ -344,21 +357,7 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
     exactly one (+44 mobiles: Europe/London, not Europe/Guernsey); otherwise (US toll-free, Russian
     mobiles) its zone is unknown: nobody can say whether it is night there.
     """
-    if _TZ is None:
-        _load_zone_table()
-    table, longest = _TZ  # type: ignore[misc]
-    if phonenumbers.is_number_type_geographical(kind, country_code):
-        zones: tuple[str, ...] = ()
-        for length in range(min(longest, len(e164) - 1), 0, -1):
-            zones = table.get(e164[1 : 1 + length], ())
-            if zones:
-                break
-    else:
-        zones = _COUNTRY_ZONES.get(country_code)  # type: ignore[assignment]
-        if zones is None:
-            code = str(country_code)
-            zones = next((table[code[:n]] for n in range(len(code), 0, -1) if code[:n] in table), ())
-            _COUNTRY_ZONES[country_code] = zones
+    zones = _zones(e164, country_code, kind)
     if len(zones) == 1:
         return None if zones[0] == UNKNOWN_ZONE else zones[0]
     if not zones:
@@ -371,6 +370,28 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
         inside = [zone for zone in zones if region_of_zone(zone) == main]
         _PRIMARY[key] = inside[0] if len(inside) == 1 else None
     return _PRIMARY[key]
+
+
+def _zones(e164: str, country_code: int, kind: int) -> tuple[str, ...]:
+    """timezone.time_zones_for_number of a valid number, () where it says only Etc/Unknown for want of data."""
+    if _TZ is None:
+        _load_zone_table()
+    table, longest = _TZ  # type: ignore[misc]
+    if phonenumbers.is_number_type_geographical(kind, country_code):
+        zones: tuple[str, ...] = ()
+        limit = min(longest, len(e164) - 1)
+        for length in _zone_prefix_lengths(country_code, table):  # longest first, as time_zones_for_number looks them up
+            if length <= limit:
+                zones = table.get(e164[1 : 1 + length], ())
+                if zones:
+                    break
+    else:
+        zones = _COUNTRY_ZONES.get(country_code)  # type: ignore[assignment]
+        if zones is None:
+            code = str(country_code)
+            zones = next((table[code[:n]] for n in range(len(code), 0, -1) if code[:n] in table), ())
+            _COUNTRY_ZONES[country_code] = zones
+    return zones
 
 
 @overload
