@@ -40,14 +40,18 @@ from pathlib import Path
 REGION, FROM = "IN", "+918035315547"
 
 
-def raw_numbers(count: int) -> list[str]:
-    """Numbers as lists have them: a third international, a third national with a trunk 0, a third US."""
+def raw_numbers(count: int, start: int = 0) -> list[str]:
+    """Numbers as lists have them: a third international, a third national with a trunk 0, a third US.
+
+    `start` gives other numbers of the same shapes: runs that repeat in one process each read new
+    numbers, so no cache kept from one call to the next could flatter a figure.
+    """
     shapes = (
         lambda i: f"+91 96{i // 100_000:03d} {i % 100_000:05d}",
         lambda i: f"094{i:08d}",
         lambda i: f"+1 415 {200 + i // 10_000 % 800:03d} {i % 10_000:04d}",
     )
-    return [shapes[i % 3](i) for i in range(count)]
+    return [shapes[i % 3](i) for i in range(start, start + count)]
 
 
 def rows_of(numbers: list[str]) -> list:
@@ -95,11 +99,11 @@ class Figure:
 
 
 def in_memory(count: int, runs: int) -> Figure:
-    numbers = raw_numbers(count)
     pairs = []
-    for _ in range(runs):
+    for index in range(runs):
+        numbers = raw_numbers(count, start=index * count)  # new numbers each run, the floor's too
         rows = rows_of(numbers)  # fresh rows: normalise converts variables in place
-        base = cpu(lambda: floor(numbers))
+        base = cpu(lambda: floor(numbers))  # noqa: B023 (run at once, inside the loop)
         kept = 0
 
         def run() -> None:
@@ -260,19 +264,24 @@ PEAKS: list[int] = []  # the server's peak RSS after each file create
 def end_to_end_over_stdio(count: int, runs: int, folder: Path) -> Figure | None:
     """A plan of `count` inline recipients (preview_batch_call) over stdio; wall time of the round trip against the floor's wall time.
 
-    Each run has a new campaign name, so it is a new intent (the same arguments would return the stored plan).
+    Each run has a new campaign name, so it is a new intent (the same arguments would return the stored plan),
+    and new numbers (the floor reads the same ones), so the server has never seen them.
     """
     if count > 1_000:
         return None  # inline tasks are for short lists: long ones are files, measured by file_create_over_stdio
-    numbers = raw_numbers(count)
-    tasks = [{"to_number": n, "dynamic_variables": {"name": f"Person {i}", "order_id": str(5_000_000 + i)}} for i, n in enumerate(numbers)]
+
+    def tasks_of(numbers: list[str]) -> list[dict]:
+        return [{"to_number": n, "dynamic_variables": {"name": f"Person {i}", "order_id": str(5_000_000 + i)}} for i, n in enumerate(numbers)]
+
     server = StdioServer(folder)
     try:
-        arguments = {"name": "warm-up", "agent_id": AGENT, "from_number": FROM, "tasks": tasks[:3], "default_region": REGION, "status": "draft"}
+        arguments = {"name": "warm-up", "agent_id": AGENT, "from_number": FROM, "tasks": tasks_of(raw_numbers(3)), "default_region": REGION, "status": "draft"}
         server.tool("preview_batch_call", arguments)
         walls, cpus, floors, floor_walls = [], [], [], []
         for run in range(runs):
-            floor_walls.append(wall(lambda: floors.append(cpu(lambda: floor(numbers)))))
+            numbers = raw_numbers(count, start=(run + 1) * count)
+            tasks = tasks_of(numbers)
+            floor_walls.append(wall(lambda: floors.append(cpu(lambda: floor(numbers)))))  # noqa: B023 (run at once, inside the loop)
             took, cpu_s, size, _ = server.tool("preview_batch_call", arguments | {"name": f"Bench {run}", "tasks": tasks})
             SIZES.append(size)
             walls.append(took)

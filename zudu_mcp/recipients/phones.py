@@ -3,16 +3,22 @@
 Speed matters here (a list is 100,000 numbers): a number is parsed once and its type computed
 once (`number_type` is what `is_valid_number` computes anyway), and the same type gives the
 number's time zone without the second type check `timezone.time_zones_for_number` would do.
+The common shapes ('+' or national digits with spaces, dashes, dots, parentheses) are read by
+`_read_plain_shape`: libphonenumber's own steps for such text, without its generic text
+handling; anything else goes through `phonenumbers.parse`. tests/unit/test_phone_fast_path.py
+holds the two equal on every region's example numbers in many spellings.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple, overload
+from typing import Any, NamedTuple, overload
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import phonenumberutil as pnu
+from phonenumbers.re_util import re_compile
 
 SCIENTIFIC = re.compile(r"^\s*\d(?:\.\d+)?[eE]\+?\d+\s*$")  # Excel shows 919600011957 as 9.19600011957E+11
 NON_DIGITS = re.compile(r"\D")
@@ -61,15 +67,13 @@ def read_plain(raw: object, default_region: str | None, other_region: str | None
             raise InvalidNumber(f"{_short(text)} has no country code: add one (+91 ...) or set ZUDU_DEFAULT_REGION / default_region", "no country code")
         where = f" for region {default_region}" if default_region and not text.startswith("+") else ""
         raise InvalidNumber(f"{_short(text)} is not a valid phone number{where}")
-    number, kind = parsed
-    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    assert number.country_code is not None  # phonenumbers.parse always sets it
+    e164, country_code, kind = parsed
     other = None
     if national and other_region:
         other = e164_in_region(text, other_region)
         if other == e164:
             other = None
-    return e164, national, _primary_zone(e164, number.country_code, kind), other
+    return e164, national, _primary_zone(e164, country_code, kind), other
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -84,16 +88,194 @@ def to_e164(raw: object, default_region: str | None) -> str:
 def e164_in_region(raw: object, region: str) -> str | None:
     """The number as read in `region` (no other fallback), or None when it is not valid there."""
     parsed = _valid(as_text(raw), region)
-    return None if parsed is None else phonenumbers.format_number(parsed[0], PhoneNumberFormat.E164)
+    return None if parsed is None else parsed[0]
 
 
-def _valid(text: str, region: str | None) -> tuple[phonenumbers.PhoneNumber, int] | None:
+Valid = tuple[str, int, int]  # E.164, country code, libphonenumber's PhoneNumberType (never UNKNOWN)
+
+
+def _valid(text: str, region: str | None) -> Valid | None:
+    """What phonenumbers.parse, number_type and format_number(E164) say of `text`; None when it is not valid."""
+    if len(text) <= 64 and _PLAIN_SHAPE.fullmatch(text):
+        found = _read_plain_shape(text, region)
+        if found is not _UNSURE:
+            return found  # type: ignore[return-value]
+    return _valid_by_parse(text, region)
+
+
+def _valid_by_parse(text: str, region: str | None) -> Valid | None:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
     kind = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number is False
-    return None if kind == PhoneNumberType.UNKNOWN else (number, kind)
+    if kind == PhoneNumberType.UNKNOWN:
+        return None
+    assert number.country_code is not None  # phonenumbers.parse always sets it
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164), number.country_code, kind
+
+
+# ---- the plain shapes, read by libphonenumber's own steps ---------------------------------------
+#
+# Text of ASCII digits with spaces, dashes, dots and parentheses, optionally after one '+', ending
+# in a digit. For it, phonenumbers.parse finds no extension (every extension form needs a letter,
+# '#', ',' or ';'), no RFC 3966 parts, no letters to convert, and its digits are the text's digits;
+# what remains of parse is below, step for step, with libphonenumber's own functions. The cases
+# that need more of parse (an IDD prefix such as '00', a '+' without a known country code, an
+# unusual region code) return _UNSURE and go through parse itself.
+
+_PLAIN_SHAPE = re.compile(r"\+?[0-9(][0-9 ().\-]*[0-9]")
+_NOT_DIGITS = str.maketrans("", "", "+ ().-")
+_UNSURE = object()
+_KEEP_UNSTRIPPED = (pnu.ValidationResult.TOO_SHORT, pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY, pnu.ValidationResult.INVALID_LENGTH)
+
+
+def _read_plain_shape(text: str, region: str | None) -> Valid | None | object:
+    digits = text.translate(_NOT_DIGITS)
+    if len(digits) < 3 or (region is not None and region not in phonenumbers.SUPPORTED_REGIONS):
+        return _UNSURE  # parse's rules for two digits and for odd region codes are not repeated here
+    metadata: PhoneMetadata | None
+    if text[0] == "+":
+        country_code, national = pnu._extract_country_code(digits)  # _maybe_extract_country_code after a '+'
+        if country_code == 0:
+            return _UNSURE  # parse then reads the digits after the '+' as national ones
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, pnu.region_code_for_country_code(country_code))
+    else:
+        if region is None:
+            return None  # parse: "Missing or invalid default region"
+        metadata = PhoneMetadata.metadata_for_region(region, None)
+        if metadata is None or metadata.country_code is None:
+            return _UNSURE
+        idd = metadata.international_prefix
+        if idd is not None and re_compile(idd).match(digits):
+            return _UNSURE  # written with the region's international prefix ('00', '011'): parse strips it
+        country_code, national = metadata.country_code, digits
+        own_code = str(country_code)
+        if digits.startswith(own_code):  # the country code written without its '+' (_maybe_extract_country_code)
+            general = metadata.general_desc
+            _, potential, _ = pnu._maybe_strip_national_prefix_carrier_code(digits[len(own_code) :], metadata)
+            matches = pnu._match_national_number
+            if (not matches(digits, general, False) and matches(potential, general, False)) or pnu._test_number_length(
+                digits, metadata
+            ) == pnu.ValidationResult.TOO_LONG:
+                national = potential
+                main = pnu.region_code_for_country_code(country_code)
+                if main != region:  # parse then reads on in the main region's metadata (CA -> US)
+                    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, main)
+    if metadata is None:
+        return _UNSURE
+    if len(national) < 2:
+        return None  # TOO_SHORT_NSN
+    _, potential, _ = pnu._maybe_strip_national_prefix_carrier_code(national, metadata)
+    if pnu._test_number_length(potential, metadata) not in _KEEP_UNSTRIPPED:
+        national = potential
+    if not 2 <= len(national) <= pnu._MAX_LENGTH_FOR_NSN:
+        return None  # TOO_SHORT_NSN, TOO_LONG
+    # The PhoneNumber parse would build: national_number int(national), its leading zeros kept as
+    # italian_leading_zero / number_of_leading_zeros, so its national significant number is `national`.
+    kind = _type_of(country_code, national)
+    return None if kind == PhoneNumberType.UNKNOWN else ("+" + str(country_code) + national, country_code, kind)
+
+
+def _type_of(country_code: int, national: str) -> int:
+    """phonenumbers.number_type of the number (country_code, national significant number)."""
+    regions = pnu.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if regions is None:
+        return PhoneNumberType.UNKNOWN
+    region: str | None = regions[0]
+    if len(regions) > 1:  # _region_code_for_number_from_list
+        region = None
+        for candidate in regions:
+            metadata = PhoneMetadata.metadata_for_region(candidate.upper(), None)
+            if metadata is None:
+                continue
+            if metadata.leading_digits is not None:
+                if re_compile(metadata.leading_digits).match(national):
+                    region = candidate
+                    break
+            elif _type_helper(national, metadata) != PhoneNumberType.UNKNOWN:
+                region = candidate
+                break
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)  # type: ignore[arg-type]  # None gives None
+    if metadata is None:
+        return PhoneNumberType.UNKNOWN
+    return _type_helper(national, metadata)
+
+
+_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+
+
+class _Tests(NamedTuple):
+    """_number_type_helper's tests of one region for numbers of one length: the patterns whose lengths allow it."""
+
+    general: Any  # compiled pattern, or None: no number of this length is valid
+    ordered: list[tuple[int, Any]]  # (type, pattern), premium rate to voicemail
+    fixed_line: Any
+    mobile: Any
+    same_mobile_and_fixed_line_pattern: bool
+
+
+_TESTS: dict[int, tuple[PhoneMetadata, dict[int, _Tests]]] = {}  # id(metadata) -> (metadata, length -> tests)
+
+
+def _pattern(number_desc: Any, length: int) -> Any:
+    """The compiled pattern of `number_desc` if _is_number_matching_desc could match a number of `length`, else None.
+
+    It cannot when there is no description or no pattern, or when the description lists its
+    possible lengths and `length` is not among them.
+    """
+    if number_desc is None or not number_desc.national_number_pattern:
+        return None
+    if number_desc.possible_length and length not in number_desc.possible_length:
+        return None
+    return re_compile(number_desc.national_number_pattern)
+
+
+def _tests(metadata: PhoneMetadata, length: int) -> _Tests:
+    found = _TESTS.get(id(metadata))
+    if found is None or found[0] is not metadata:
+        found = _TESTS[id(metadata)] = (metadata, {})
+    tests = found[1].get(length)
+    if tests is None:
+        ordered = [(kind, _pattern(getattr(metadata, name), length)) for name, kind in _ORDER]
+        tests = found[1][length] = _Tests(
+            _pattern(metadata.general_desc, length),
+            [(kind, pattern) for kind, pattern in ordered if pattern is not None],
+            _pattern(metadata.fixed_line, length),
+            _pattern(metadata.mobile, length),
+            bool(metadata.same_mobile_and_fixed_line_pattern),
+        )
+    return tests
+
+
+def _type_helper(national: str, metadata: PhoneMetadata) -> int:
+    """phonenumberutil._number_type_helper: the same tests in the same order, less those its length tests would fail.
+
+    A test there is: the length among the description's possible ones (when it lists any), then
+    `_match(..., allow_prefix_match=False)`, which is exactly a full match of its pattern.
+    """
+    general, ordered, fixed_line, mobile, same = _tests(metadata, len(national))
+    if general is None or general.fullmatch(national) is None:
+        return PhoneNumberType.UNKNOWN
+    for kind, pattern in ordered:
+        if pattern.fullmatch(national) is not None:
+            return kind
+    if fixed_line is not None and fixed_line.fullmatch(national) is not None:
+        if same or (mobile is not None and mobile.fullmatch(national) is not None):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not same and mobile is not None and mobile.fullmatch(national) is not None:
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
 
 
 def as_text(raw: object) -> str:
@@ -153,6 +335,19 @@ def _load_zone_table() -> None:
 
 
 _PRIMARY: dict[tuple[str, ...], str | None] = {}
+_PREFIX_LENGTHS: dict[int, list[int]] = {}
+
+
+def _zone_prefix_lengths(country_code: int, table: dict[str, tuple[str, ...]]) -> list[int]:
+    """The lengths of the zone table's prefixes a number of this country can start with, longest first.
+
+    Other lengths hold no prefix of its digits, so looking only these up finds the same zones.
+    """
+    lengths = _PREFIX_LENGTHS.get(country_code)
+    if lengths is None:
+        code = str(country_code)
+        lengths = _PREFIX_LENGTHS[country_code] = sorted({len(key) for key in table if key.startswith(code) or code.startswith(key)}, reverse=True)
+    return lengths
 
 
 def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
@@ -162,21 +357,7 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
     exactly one (+44 mobiles: Europe/London, not Europe/Guernsey); otherwise (US toll-free, Russian
     mobiles) its zone is unknown: nobody can say whether it is night there.
     """
-    if _TZ is None:
-        _load_zone_table()
-    table, longest = _TZ  # type: ignore[misc]
-    if phonenumbers.is_number_type_geographical(kind, country_code):
-        zones: tuple[str, ...] = ()
-        for length in range(min(longest, len(e164) - 1), 0, -1):
-            zones = table.get(e164[1 : 1 + length], ())
-            if zones:
-                break
-    else:
-        zones = _COUNTRY_ZONES.get(country_code)  # type: ignore[assignment]
-        if zones is None:
-            code = str(country_code)
-            zones = next((table[code[:n]] for n in range(len(code), 0, -1) if code[:n] in table), ())
-            _COUNTRY_ZONES[country_code] = zones
+    zones = _zones(e164, country_code, kind)
     if len(zones) == 1:
         return None if zones[0] == UNKNOWN_ZONE else zones[0]
     if not zones:
@@ -189,6 +370,28 @@ def _primary_zone(e164: str, country_code: int, kind: int) -> str | None:
         inside = [zone for zone in zones if region_of_zone(zone) == main]
         _PRIMARY[key] = inside[0] if len(inside) == 1 else None
     return _PRIMARY[key]
+
+
+def _zones(e164: str, country_code: int, kind: int) -> tuple[str, ...]:
+    """timezone.time_zones_for_number of a valid number, () where it says only Etc/Unknown for want of data."""
+    if _TZ is None:
+        _load_zone_table()
+    table, longest = _TZ  # type: ignore[misc]
+    if phonenumbers.is_number_type_geographical(kind, country_code):
+        zones: tuple[str, ...] = ()
+        limit = min(longest, len(e164) - 1)
+        for length in _zone_prefix_lengths(country_code, table):  # longest first, as time_zones_for_number looks them up
+            if length <= limit:
+                zones = table.get(e164[1 : 1 + length], ())
+                if zones:
+                    break
+    else:
+        zones = _COUNTRY_ZONES.get(country_code)  # type: ignore[assignment]
+        if zones is None:
+            code = str(country_code)
+            zones = next((table[code[:n]] for n in range(len(code), 0, -1) if code[:n] in table), ())
+            _COUNTRY_ZONES[country_code] = zones
+    return zones
 
 
 @overload
