@@ -10,6 +10,7 @@ each read in several regions: there must be no difference at all.
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import phonenumbers
 import pytest
@@ -208,3 +209,10 @@ def test_zones_are_libphonenumbers() -> None:
             checked += 1
             assert (phones._zones(e164, country_code, kind) or (phones.UNKNOWN_ZONE,)) == timezone.time_zones_for_number(phonenumbers.parse(e164)), e164
     assert checked > 2_000, checked
+
+
+def test_a_phonenumbers_release_without_these_internals_falls_back_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(phones, "_FAST", True)
+    monkeypatch.setattr(phones, "pnu", SimpleNamespace())  # none of the internal steps this code calls
+    assert phones._valid("+91 96000 11957", None) == ("+919600011957", 91, PhoneNumberType.MOBILE)
+    assert phones._FAST is False  # and from then on parse alone

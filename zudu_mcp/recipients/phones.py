@@ -96,8 +96,13 @@ Valid = tuple[str, int, int]  # E.164, country code, libphonenumber's PhoneNumbe
 
 def _valid(text: str, region: str | None) -> Valid | None:
     """What phonenumbers.parse, number_type and format_number(E164) say of `text`; None when it is not valid."""
-    if len(text) <= 64 and _PLAIN_SHAPE.fullmatch(text):
-        found = _read_plain_shape(text, region)
+    global _FAST
+    if _FAST and len(text) <= 64 and _PLAIN_SHAPE.fullmatch(text):
+        try:
+            found = _read_plain_shape(text, region)
+        except (AttributeError, TypeError):  # a phonenumbers release whose internals differ: parse alone from now on
+            _FAST = False
+            found = _UNSURE
         if found is not _UNSURE:
             return found  # type: ignore[return-value]
     return _valid_by_parse(text, region)
@@ -127,6 +132,7 @@ def _valid_by_parse(text: str, region: str | None) -> Valid | None:
 _PLAIN_SHAPE = re.compile(r"\+?[0-9(][0-9 ().\-]*[0-9]")
 _NOT_DIGITS = str.maketrans("", "", "+ ().-")
 _UNSURE = object()
+_FAST = True  # turned off for good if libphonenumber's internal steps are not what this code calls
 _KEEP_UNSTRIPPED = (pnu.ValidationResult.TOO_SHORT, pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY, pnu.ValidationResult.INVALID_LENGTH)
 
 
