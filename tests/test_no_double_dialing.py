@@ -59,7 +59,7 @@ LOST_ANSWERS = [
 async def test_a_lost_answer_is_never_followed_by_a_second_batch(zudu_double: ZuduDouble, mode: str, case: str, reply: Reply) -> None:
     zudu_double.replies.append(reply)
     sleeps = Sleeps()
-    server, backend = live(zudu_double, timeout=0.5, sleeps=sleeps)
+    server, backend = live(zudu_double, timeout=2 if reply.hold else 30, sleeps=sleeps)  # a held answer always outlasts it
     async with Client(server, mode=mode) as client:
         first = await client.call_tool("create_batch_call", seed())
         assert first.is_error and "is safe" in text_of(first), text_of(first)
@@ -86,7 +86,7 @@ async def test_path_1_a_relative_schedule_retried_later_is_the_same_intent(zudu_
 async def test_path_2_zudu_still_working_when_the_client_gave_up(zudu_double: ZuduDouble, mode: str) -> None:
     clock = ManualClock(SEED_NOW)
     zudu_double.replies.append(Reply(200, {"late": True}, hold=True, acts_late=True))  # stored after the client timed out
-    server, _ = live(zudu_double, timeout=0.3, clock=clock, settle=90)
+    server, _ = live(zudu_double, timeout=2, clock=clock, settle=90)  # the held create outlasts it; the lists have ample time
     async with Client(server, mode=mode) as client:
         first = await client.call_tool("create_batch_call", seed())
         early = await client.call_tool("create_batch_call", seed())  # too early to trust a list: nothing is sent
@@ -181,14 +181,14 @@ async def test_path_6_a_slow_create_keeps_its_lease_and_another_host_waits(zudu_
     zudu_double.default = zudu_double.behave_like_zudu
     state = {"mcp_state_dir": str(tmp_path), "mcp_wait_seconds": 15}
     one, _ = live(zudu_double, timeout=10, **state)
-    two, _ = live(zudu_double, timeout=0.5, **state)  # another host with a shorter timeout: the lease, not its clock, decides
+    two, _ = live(zudu_double, timeout=1, **state)  # another host with a shorter timeout: the lease, not its clock, decides
     results: list = []
     async with Client(one, mode="legacy") as a, Client(two, mode="legacy") as b:
         async with anyio.create_task_group() as group:
             group.start_soon(lambda: _collect(a, results))
             await zudu_double.until(lambda double: double.creates)  # the first host's create is at Zudu, unanswered
             group.start_soon(lambda: _collect(b, results))
-            await anyio.sleep(1.0)  # longer than the second host's own timeout; whatever the timing, one create is the assertion
+            await anyio.sleep(1.5)  # longer than the second host's own timeout; whatever the timing, one create is the assertion
             zudu_double.release()
     assert len(zudu_double.creates) == 1 and len(zudu_double.batches) <= 1
 
