@@ -72,13 +72,13 @@ async def test_tasks_are_counted_grouped_and_paged(sandbox, clock: ManualClock, 
         batch_id = await create(client, recipients=250)
         clock.advance(days=2)
         result = await call(client, "list_batch_call_tasks", batch_call_id=batch_id, status="FAILED", limit=10)
-        everything = await call(client, "list_batch_call_tasks", batch_call_id=batch_id, limit=50, page=4)
+        everything = await call(client, "list_batch_call_tasks", batch_call_id=batch_id, limit=10, page=24)
     structured = result.structured_content
     assert structured["total"] == 250 and sum(structured["counts"].values()) == 250
     assert sum(group["count"] for group in structured["failures"]) == structured["counts"]["FAILED"] == structured["matching"]
     assert len(structured["tasks"]) == 10 and all(task["status"] == "FAILED" for task in structured["tasks"])
     assert "Failures by reason: " in text_of(result) and "More: call list_batch_call_tasks with page=1." in text_of(result)
-    assert "Showing all 201-250 of 250" in text_of(everything) and "More:" not in text_of(everything)
+    assert "Showing all 241-250 of 250" in text_of(everything) and "More:" not in text_of(everything)
 
 
 async def test_list_filters_and_pages(sandbox, mode: str) -> None:
@@ -148,8 +148,8 @@ async def test_discovery(sandbox, mode: str) -> None:
         agents = await call(client, "list_agents")
         numbers = await call(client, "list_phone_numbers")
         available = await call(client, "list_phone_numbers", available=True)
-    assert "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e · Sales-Renewals" in text_of(agents)
-    assert "+918035315547 · Bangalore main · outbound agent agent_90412a2c" in text_of(numbers)
+    assert "agent_90412a2c-fb63-418f-af25-8ecc1bdcc16e · «Sales-Renewals»" in text_of(agents)
+    assert "+918035315547 · «Bangalore main» · outbound agent agent_90412a2c" in text_of(numbers)
     assert "Your numbers not assigned to any agent: 2" in text_of(available)
 
 

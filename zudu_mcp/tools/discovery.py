@@ -7,16 +7,17 @@ from pydantic import Field
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.tools import ToolSpec, annotations, results
+from zudu_mcp.untrusted import quote
 
 
 def list_agents_tool(backend: Backend):
     async def list_agents(page: Annotated[int, Field(ge=0, description="From 0.")] = 0) -> CallToolResult:
-        found, agents = await backend.client().list_agents(page=page, limit=50)
+        found, agents = await backend.client().list_agents(page=page, limit=AGENTS_PER_PAGE)
         lines = [f"Voice agents ({len(agents)} on page {page}):"] if agents else ["No agents found."]
-        lines += [f"- {a.agent_id} · {a.name or '(no name)'}" + (f" · {a.language}" if a.language else "") for a in agents]
+        lines += [f"- {a.agent_id[:64]} · {quote(a.name or '(no name)', 60)}" + (f" · {quote(a.language, 20)}" if a.language else "") for a in agents]
         if found.has_next_page:
             lines.append(f"More: call list_agents with page={page + 1}.")
-        structured = {"agents": [a.model_dump() for a in agents], "page": page, "has_next_page": found.has_next_page}
+        structured = {"agents": [short(a.model_dump()) for a in agents], "page": page, "has_next_page": found.has_next_page}
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
     return list_agents
@@ -25,18 +26,31 @@ def list_agents_tool(backend: Backend):
 def list_phone_numbers_tool(backend: Backend):
     async def list_phone_numbers(
         available: Annotated[bool, Field(description="true: only numbers not assigned to any agent.")] = False,
+        page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
     ) -> CallToolResult:
         numbers = await backend.client().list_phone_numbers(available=available)
         title = "Your numbers not assigned to any agent" if available else "Your numbers (usable as from_number)"
-        lines = [f"{title}: {len(numbers)}"]
-        for number in numbers[:100]:
-            details = [number.nickname, number.country, f"outbound agent {number.outbound_agent_id}" if number.outbound_agent_id else None]
-            lines.append(f"- {number.phone_number}" + "".join(f" · {d}" for d in details if d))
-        if len(numbers) > 100:
-            lines.append(f"... and {len(numbers) - 100} more (the first 100 are shown).")
-        return results.ok("\n".join(lines), {"phone_numbers": [n.model_dump() for n in numbers[:100]], "total": len(numbers)}, sandbox=backend.sandbox)
+        shown = numbers[page * NUMBERS_PER_PAGE : (page + 1) * NUMBERS_PER_PAGE]
+        lines = [f"{title}: {len(numbers)}" + (f", page {page}" if len(numbers) > NUMBERS_PER_PAGE else "")]
+        for number in shown:
+            details = [quote(number.nickname, 30) if number.nickname else None, quote(number.country, 10) if number.country else None]
+            details.append(f"outbound agent {number.outbound_agent_id[:64]}" if number.outbound_agent_id else None)
+            lines.append(f"- {number.phone_number[:20]}" + "".join(f" · {d}" for d in details if d))
+        if (page + 1) * NUMBERS_PER_PAGE < len(numbers):
+            lines.append(f"More: call list_phone_numbers with page={page + 1}.")
+        structured = {"phone_numbers": [short(n.model_dump()) for n in shown], "total": len(numbers), "page": page}
+        return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
     return list_phone_numbers
+
+
+AGENTS_PER_PAGE = 15  # what fits in an 8 KB result (the text counts twice: content and structured `message`)
+NUMBERS_PER_PAGE = 15
+
+
+def short(facts: dict[str, object]) -> dict[str, object]:
+    """Text from Zudu cut to a bounded length in structured content too."""
+    return {key: value[:64] if isinstance(value, str) else value for key, value in facts.items()}
 
 
 READ = annotations("", read_only=True, destructive=False, idempotent=True)

@@ -40,8 +40,9 @@ from zudu_mcp.zudu.models import (
 
 BatchIdArgument = Annotated[BatchCallId, Field(description="batch_call_... (any part of a split campaign).")]
 TaskStatus = Literal["PENDING", "CALLING", "COMPLETED", "FAILED"]
+MAX_REASONS = 5  # failure reasons a result names; the rest are counted
 MAX_TASKS_FETCHED = 1000  # a batch holds at most 1000 tasks: 10 pages of 100
-MAX_SHOWN = 50
+MAX_SHOWN = 10  # items a list result shows: with the text twice (content and structured `message`) that is what fits in 8 KB
 
 NEXT_STEPS = {
     "draft": "It dials nobody until run: execute_batch_call to start now, update_batch_call with schedule and status 'scheduled' to schedule it, or delete_batch_call.",
@@ -89,7 +90,16 @@ def batch_line(batch: BatchCall, backend: Backend) -> str:
         shown = describe_instant(batch.scheduled_timestamp, batch.timezone or "UTC", backend.now())
         start = f" · {shown.local_iso[:16].replace('T', ' ')} {batch.timezone or 'UTC'}"
     total = batch.total or batch.total_task_count or 0
-    return f'- {batch.batch_call_id} · "{batch.name or ""}" · {batch.status}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up'
+    return f"- {batch.batch_call_id[:64]} · {quote(batch.name, 60)} · {batch.status}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up"
+
+
+LISTED_FIELDS = ("batch_call_id", "name", "status", "scheduled_timestamp", "timezone", "total", "sent", "picked_up", "completed", "agent_id")
+
+
+def listed(batch: BatchCall) -> dict[str, Any]:
+    """A batch as a list shows it: the facts a person asks about, text from Zudu cut short (get_batch_call has the rest)."""
+    facts = batch.model_dump(include=set(LISTED_FIELDS))
+    return {key: value[:64] if isinstance(value, str) else value for key, value in facts.items()}
 
 
 # ---- tools ------------------------------------------------------------------------------------
@@ -121,7 +131,7 @@ def list_batch_calls_tool(backend: Backend):
         ] = None,
         sort_order: Annotated[Literal["asc", "desc"] | None, Field(description="Default desc.")] = None,
         page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
-        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = 20,
+        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = MAX_SHOWN,
     ) -> CallToolResult:
         found, batches = await backend.client().list_batch_calls(
             page=page,
@@ -138,7 +148,7 @@ def list_batch_calls_tool(backend: Backend):
         if found.has_next_page:
             lines.append(f"More: call list_batch_calls with page={page + 1}.")
         structured = {
-            "batch_calls": [b.model_dump() for b in batches],
+            "batch_calls": [listed(b) for b in batches],
             "page": page,
             "limit": limit,
             "has_next_page": found.has_next_page,
@@ -167,7 +177,7 @@ def list_batch_call_tasks_tool(backend: Backend):
         batch_call_id: BatchIdArgument,
         status: Annotated[TaskStatus | None, Field(description="Only this state.")] = None,
         page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
-        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = 20,
+        limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = MAX_SHOWN,
     ) -> CallToolResult:
         tasks = await all_tasks(backend, batch_call_id)
         counts = Counter(task.status or "UNKNOWN" for task in tasks)
@@ -181,12 +191,14 @@ def list_batch_call_tasks_tool(backend: Backend):
         lines = [f"Tasks of {batch_call_id}: {len(tasks)} total; " + ", ".join(f"{name} {count}" for name, count in counts.most_common())]
         if failures:
             lines.append(
-                "Failures by reason: " + "; ".join(f"{reason} {count} (e.g. {', '.join(samples[reason])})" for reason, count in failures.most_common())
+                "Failures by reason: "
+                + "; ".join(f"{quote(reason, 60)} {count} (e.g. {', '.join(samples[reason])})" for reason, count in failures.most_common(MAX_REASONS))
+                + (f"; and {len(failures) - MAX_REASONS} other reasons" if len(failures) > MAX_REASONS else "")
             )
         label = status or "all"
         if shown:
             lines.append(f"Showing {label} {page * limit + 1}-{page * limit + len(shown)} of {len(chosen)}:")
-            lines += [f"- {t.to_number} {t.status}" + (f": {t.error_message}" if t.error_message else "") for t in shown]
+            lines += [f"- {t.to_number} {t.status}" + (f": {quote(t.error_message, 60)}" if t.error_message else "") for t in shown]
         else:
             lines.append(f"No {label} tasks on page {page}.")
         if (page + 1) * limit < len(chosen):
@@ -195,8 +207,8 @@ def list_batch_call_tasks_tool(backend: Backend):
             "batch_call_id": batch_call_id,
             "total": len(tasks),
             "counts": dict(counts),
-            "failures": [{"error_message": r, "count": c, "examples": samples[r]} for r, c in failures.most_common()],
-            "tasks": [t.model_dump() for t in shown],
+            "failures": [{"error_message": r[:64], "count": c, "examples": samples[r]} for r, c in failures.most_common(MAX_REASONS)],
+            "tasks": [t.model_dump(include={"to_number", "status", "call_id"}) | {"error_message": (t.error_message or "")[:64] or None} for t in shown],
             "page": page,
             "limit": limit,
             "matching": len(chosen),

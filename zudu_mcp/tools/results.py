@@ -8,6 +8,7 @@ so first; refusals carry a stable code.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
@@ -31,7 +32,40 @@ def reply(text: str, structured: dict[str, Any] | None = None, *, sandbox: bool 
         content["sandbox"] = sandbox
     content["message"] = text
     content |= structured or {}
+    if size_of(text, content) > MAX_RESULT_BYTES:
+        text, content = cut_to_bound(text, content)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=content, is_error=error)
+
+
+MAX_RESULT_BYTES = 8 * 1024  # text and structured content together: a result never floods an assistant's context
+CUT_NOTE = "(Cut to keep this result under 8 KB: ask for less, e.g. a smaller limit or the next page.)"
+
+
+def size_of(text: str, content: dict[str, Any]) -> int:
+    return len(text.encode()) + len(json.dumps(content, ensure_ascii=False, default=str).encode())
+
+
+def cut_to_bound(text: str, content: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The last guard of the bound (the tools page their lists to fit): whole lines while they fit, the facts
+    that are single values, and a note saying so. Lists in the facts are dropped: the text still names them."""
+    facts = {key: value for key, value in content.items() if key != "message" and not isinstance(value, list | dict)}
+    facts["cut"] = True
+    budget = (MAX_RESULT_BYTES - len(json.dumps(facts, ensure_ascii=False, default=str).encode()) - 2 * len(CUT_NOTE.encode()) - 64) // 2
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines():
+        size = len(line.encode()) + 1
+        if used + size > budget:
+            break
+        kept.append(line)
+        used += size
+    tail = [NOTE, CUT_NOTE] if NOTE in text else [CUT_NOTE]  # whatever is cut, the «» note stays
+    while True:
+        cut = "\n".join([*kept, *tail])
+        bounded = {**facts, "message": cut}
+        if size_of(cut, bounded) <= MAX_RESULT_BYTES or not kept:  # the estimate above counted JSON escapes as one byte
+            return cut, bounded
+        kept.pop()
 
 
 def ok(text: str, structured: dict[str, Any], *, sandbox: bool) -> CallToolResult:
