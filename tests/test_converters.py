@@ -8,9 +8,13 @@ the published schema has the form it has: docs/agent-stacks.md.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
 import re
 import subprocess
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,9 +46,6 @@ GEMINI = {"google-genai", "langchain-google-genai"}  # print Gemini `Schema` obj
 # "now works": remove the entry then.
 KNOWN_BREAKS: dict[tuple[str, str], str] = {}  # every converter converts every tool since dynamic_variables is a list
 
-# The tests that run converter processes share one worker under xdist, so each converter runs once.
-CONVERTER_PROCESSES = pytest.mark.xdist_group("converters")
-
 
 @cache
 def tool_list_file(mode: str) -> Path:
@@ -71,9 +72,24 @@ def run_converter(script: str, tool_list: Path) -> dict[str, Any]:
         marker = CI / f"{env}.UNAVAILABLE"
         reason = marker.read_text().strip() if marker.exists() else "not installed: run `bash .ci/install-converters` once"
         pytest.skip(f"converter {env}: {reason}")
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # xdist workers of one run share what a converter printed
+    if run is None:
+        return json.loads(convert(python, script, tool_list))
+    shared = Path(tempfile.gettempdir()) / f"zudu-converters-{run}"
+    shared.mkdir(exist_ok=True)
+    output = shared / f"{script}-{hashlib.sha256(tool_list.read_bytes()).hexdigest()[:16]}.json"
+    with open(output.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for this converter instead of running it too
+        if not output.exists():
+            output.write_text(convert(python, script, tool_list))
+    return json.loads(output.read_text())
+
+
+def convert(python: Path, script: str, tool_list: Path) -> str:
+    """The converter's verdicts on the tool list (its process costs seconds: run once per test run)."""
     done = subprocess.run([str(python), str(SCRIPTS / f"convert_{script}.py"), str(tool_list)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
 
 
 def all_variants(tool_list: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -92,7 +108,6 @@ def test_both_eras_publish_the_same_tool_list() -> None:
     assert json.loads(tool_list_file("legacy").read_text()) == json.loads(tool_list_file("auto").read_text())
 
 
-@CONVERTER_PROCESSES
 @pytest.mark.parametrize("script", sorted(CONVERTERS))
 def test_every_tool_converts(script: str, capsys: pytest.CaptureFixture[str]) -> None:
     output = converted(script, "legacy")
@@ -193,7 +208,6 @@ def parameters(variant: str, result: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-@CONVERTER_PROCESSES
 def test_a_strict_client_may_leave_every_optional_argument_out_by_sending_null() -> None:
     """After each converter, a call with the required arguments and null (or the default) for the
     rest is still valid: the converter kept "not given" expressible."""
@@ -223,7 +237,6 @@ VARIABLE_FORMS = {  # the forms issue 14 asks the server to accept, by the name 
 VARIABLES_LOST: set[str] = set()  # the published list of {name, value} survives every converter
 
 
-@CONVERTER_PROCESSES
 def test_per_recipient_variables_survive_every_converter(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints which form of per-recipient variables each converter still lets a model send (the
     findings of docs/agent-stacks.md, kept checkable), and holds the converters that lose them."""
