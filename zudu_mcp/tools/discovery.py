@@ -25,7 +25,7 @@ def list_agents_tool(backend: Backend):
 
 def list_phone_numbers_tool(backend: Backend):
     async def list_phone_numbers(
-        available: Annotated[bool, Field(description="true: only numbers not assigned to any agent.")] = False,
+        available: Annotated[bool, Field(description="Only numbers no agent uses.")] = False,
         page: Annotated[int, Field(ge=0, description="From 0.")] = 0,
     ) -> CallToolResult:
         numbers = await backend.client().list_phone_numbers(available=available)
@@ -56,8 +56,8 @@ def short(facts: dict[str, object]) -> dict[str, object]:
 READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
-    ToolSpec(list_agents_tool, "The organization's voice agents (id, name, language).", READ.model_copy(update={"title": "List voice agents"})),
+    ToolSpec(list_agents_tool, "Voice agents: id, name, language.", READ.model_copy(update={"title": "List voice agents"})),
     ToolSpec(
-        list_phone_numbers_tool, "The organization's phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})
+        list_phone_numbers_tool, "Phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})
     ),
 ]

@@ -109,7 +109,7 @@ def get_batch_call_tool(backend: Backend):
     async def get_batch_call(
         ctx: Context,
         batch_call_id: BatchIdArgument,
-        wait_seconds: Annotated[int, Field(ge=0, le=120, description="Wait up to this long for a change or the end.")] = 0,
+        wait_seconds: Annotated[int, Field(ge=0, le=120, description="Wait this long at most.")] = 0,
     ) -> CallToolResult:
         if wait_seconds:
             from zudu_mcp.tools.outcomes import wait_for  # the results tools build on this module
@@ -616,7 +616,7 @@ TOOLS = [
         "Progress of a batch call (optionally waiting ≤ 120 s for a change or the end).",
         READ.model_copy(update={"title": "Batch call progress"}),
     ),
-    ToolSpec(list_batch_calls_tool, "List batch calls, newest first, filtered and paged.", READ.model_copy(update={"title": "List batch calls"})),
+    ToolSpec(list_batch_calls_tool, "Batch calls, newest first.", READ.model_copy(update={"title": "List batch calls"})),
     ToolSpec(
         list_batch_call_tasks_tool,
         "A batch's recipients: counts per state, failures by reason, one page.",
