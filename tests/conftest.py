@@ -100,7 +100,7 @@ class ZuduDouble:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.hold:
-                    double.released.wait()
+                    double.released.wait(120)  # released by the test, or at teardown
                 if reply.acts_late:
                     double.behave_like_zudu(recorded)
                     with double.arrived:

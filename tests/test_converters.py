@@ -81,7 +81,9 @@ def run_converter(script: str, tool_list: Path) -> dict[str, Any]:
     with open(output.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for this converter instead of running it too
         if not output.exists():
-            output.write_text(convert(python, script, tool_list))
+            partial = output.with_suffix(".partial")
+            partial.write_text(convert(python, script, tool_list))
+            os.replace(partial, output)  # whole or absent, for the other worker
     return json.loads(output.read_text())
 
 

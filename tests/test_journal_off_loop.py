@@ -70,7 +70,7 @@ def threads(monkeypatch: pytest.MonkeyPatch) -> Threads:
 
 async def test_the_create_path_does_its_journal_io_off_the_event_loop(zudu_double: ZuduDouble, threads: Threads) -> None:
     zudu_double.replies.append(Reply(500, {"status": "error", "error": "internal"}))  # an unknown outcome: the resend path too
-    settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=zudu_double.url, timeout_seconds=2.0, mcp_settle_seconds=0, mcp_confirm="token")
+    settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=zudu_double.url, timeout_seconds=30, mcp_settle_seconds=0, mcp_confirm="token")
     server = create_server(backend=Backend(settings, clock=lambda: SEED_NOW))
     async with Client(server, mode="legacy") as client:
         token = (await client.call_tool("preview_batch_call", copy.deepcopy(SEED_REQUEST))).structured_content["confirmation_token"]

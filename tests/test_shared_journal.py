@@ -110,7 +110,7 @@ def test_two_server_processes_sharing_the_journal_create_once(zudu_double: ZuduD
             group.start_soon(create, first, arguments, results)
             await zudu_double.until(lambda double: double.creates)
             group.start_soon(create, second, arguments, results, connected)
-            await anyio.to_thread.run_sync(connected.wait)
+            assert await anyio.to_thread.run_sync(connected.wait, 60), "the second server never connected"
             await anyio.sleep(0.5)  # widens the overlap only: the assertions hold in either order
             zudu_double.release()
 
@@ -163,7 +163,7 @@ def test_a_slow_create_on_one_host_keeps_its_lease_while_another_host_waits(zudu
             group.start_soon(create, slow, arguments, results)
             await zudu_double.until(lambda double: double.creates)  # the slow host's create is at Zudu, unanswered
             group.start_soon(create, other, arguments, results, connected)
-            await anyio.to_thread.run_sync(connected.wait)
+            assert await anyio.to_thread.run_sync(connected.wait, 60), "the second server never connected"
             await anyio.sleep(2)  # longer than the other host's own 1 s timeout
             zudu_double.release()
 

@@ -15,8 +15,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u20
 
 
 def quote(value: object, limit: int = 80) -> str:
+    return f"{OPEN}{clean(value, limit)}{CLOSE}"
+
+
+def clean(value: object, limit: int = 64) -> str:
+    """One line, no control characters, no « », at most `limit` characters: for an id or a status from
+    outside that is shown bare (and for the same text in structured content)."""
     text = _CONTROL.sub(" ", "" if value is None else str(value))
     text = " ".join(text.replace(OPEN, "<").replace(CLOSE, ">").split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"{OPEN}{text}{CLOSE}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_facts(facts: dict[str, object]) -> dict[str, object]:
+    """Structured content from outside: every text value cleaned and cut (see clean)."""
+    return {key: clean(value) if isinstance(value, str) else value for key, value in facts.items()}

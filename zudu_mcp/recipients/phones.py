@@ -100,8 +100,10 @@ def _valid(text: str, region: str | None) -> Valid | None:
     if _FAST and len(text) <= 64 and _PLAIN_SHAPE.fullmatch(text):
         try:
             found = _read_plain_shape(text, region)
-        except (AttributeError, TypeError):  # a phonenumbers release whose internals differ: parse alone from now on
+        except AttributeError:  # a phonenumbers release without these internal steps: parse alone from now on
             _FAST = False
+            found = _UNSURE
+        except Exception:  # internals that answer in another shape: parse answers this number
             found = _UNSURE
         if found is not _UNSURE:
             return found  # type: ignore[return-value]

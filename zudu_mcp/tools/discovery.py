@@ -7,17 +7,17 @@ from pydantic import Field
 
 from zudu_mcp.backend import Backend
 from zudu_mcp.tools import ToolSpec, annotations, results
-from zudu_mcp.untrusted import quote
+from zudu_mcp.untrusted import clean, clean_facts, quote
 
 
 def list_agents_tool(backend: Backend):
     async def list_agents(page: Annotated[int, Field(ge=0, description="From 0.")] = 0) -> CallToolResult:
         found, agents = await backend.client().list_agents(page=page, limit=AGENTS_PER_PAGE)
         lines = [f"Voice agents ({len(agents)} on page {page}):"] if agents else ["No agents found."]
-        lines += [f"- {a.agent_id[:64]} · {quote(a.name or '(no name)', 60)}" + (f" · {quote(a.language, 20)}" if a.language else "") for a in agents]
+        lines += [f"- {clean(a.agent_id)} · {quote(a.name or '(no name)', 60)}" + (f" · {quote(a.language, 20)}" if a.language else "") for a in agents]
         if found.has_next_page:
             lines.append(f"More: call list_agents with page={page + 1}.")
-        structured = {"agents": [short(a.model_dump()) for a in agents], "page": page, "has_next_page": found.has_next_page}
+        structured = {"agents": [clean_facts(a.model_dump()) for a in agents], "page": page, "has_next_page": found.has_next_page}
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
     return list_agents
@@ -34,11 +34,11 @@ def list_phone_numbers_tool(backend: Backend):
         lines = [f"{title}: {len(numbers)}" + (f", page {page}" if len(numbers) > NUMBERS_PER_PAGE else "")]
         for number in shown:
             details = [quote(number.nickname, 30) if number.nickname else None, quote(number.country, 10) if number.country else None]
-            details.append(f"outbound agent {number.outbound_agent_id[:64]}" if number.outbound_agent_id else None)
-            lines.append(f"- {number.phone_number[:20]}" + "".join(f" · {d}" for d in details if d))
+            details.append(f"outbound agent {clean(number.outbound_agent_id)}" if number.outbound_agent_id else None)
+            lines.append(f"- {clean(number.phone_number, 20)}" + "".join(f" · {d}" for d in details if d))
         if (page + 1) * NUMBERS_PER_PAGE < len(numbers):
             lines.append(f"More: call list_phone_numbers with page={page + 1}.")
-        structured = {"phone_numbers": [short(n.model_dump()) for n in shown], "total": len(numbers), "page": page}
+        structured = {"phone_numbers": [clean_facts(n.model_dump()) for n in shown], "total": len(numbers), "page": page}
         return results.ok("\n".join(lines), structured, sandbox=backend.sandbox)
 
     return list_phone_numbers
@@ -48,16 +48,9 @@ AGENTS_PER_PAGE = 15  # what fits in an 8 KB result (the text counts twice: cont
 NUMBERS_PER_PAGE = 15
 
 
-def short(facts: dict[str, object]) -> dict[str, object]:
-    """Text from Zudu cut to a bounded length in structured content too."""
-    return {key: value[:64] if isinstance(value, str) else value for key, value in facts.items()}
-
-
 READ = annotations("", read_only=True, destructive=False, idempotent=True)
 
 TOOLS = [
     ToolSpec(list_agents_tool, "Voice agents: id, name, language.", READ.model_copy(update={"title": "List voice agents"})),
-    ToolSpec(
-        list_phone_numbers_tool, "Phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})
-    ),
+    ToolSpec(list_phone_numbers_tool, "Phone numbers (caller ids) and their agents.", READ.model_copy(update={"title": "List phone numbers"})),
 ]

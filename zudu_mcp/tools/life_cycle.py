@@ -26,7 +26,7 @@ from zudu_mcp.scheduling.instants import describe_instant
 from zudu_mcp.tools import ToolSpec, annotations, results
 from zudu_mcp.tools.confirmation import Gate, next_call
 from zudu_mcp.tools.scheduling import describe_defaults, describe_resolution, reading_notes
-from zudu_mcp.untrusted import quote
+from zudu_mcp.untrusted import clean, clean_facts, quote
 from zudu_mcp.zudu.models import (
     MAX_NAME_LENGTH,
     BatchCall,
@@ -67,7 +67,7 @@ def when(batch: BatchCall, backend: Backend) -> str:
 def progress_report(batch: BatchCall, backend: Backend) -> list[str]:
     total = batch.total or batch.total_task_count or 0
     status = batch.status or "unknown"
-    lines = [f'Batch {batch.batch_call_id} "{batch.name or ""}": {status}']
+    lines = [f"Batch {clean(batch.batch_call_id)} {quote(batch.name)}: {clean(status, 20)}"]
     lines.append(f"{'Starts' if status in ('draft', 'scheduled') else 'Started'}: {when(batch, backend)}")
     lines.append(
         f"Progress: {total} recipients; sent (dialed) {batch.sent or 0} ({percent(batch.sent, total)}), "
@@ -79,7 +79,7 @@ def progress_report(batch: BatchCall, backend: Backend) -> list[str]:
         last = describe_instant(batch.last_sent_timestamp, batch.timezone or "UTC", backend.now())
         lines.append(f"Last call placed: {last.local} ({last.relative})")
     if batch.error:
-        lines.append(f"Error from Zudu: {batch.error}")
+        lines.append(f"Error from Zudu: {quote(batch.error, 300)}")
     lines.append(f"Next: {NEXT_STEPS.get(status, 'get_batch_call shows its state.')}")
     return lines
 
@@ -88,9 +88,9 @@ def batch_line(batch: BatchCall, backend: Backend) -> str:
     start = ""
     if batch.scheduled_timestamp:
         shown = describe_instant(batch.scheduled_timestamp, batch.timezone or "UTC", backend.now())
-        start = f" · {shown.local_iso[:16].replace('T', ' ')} {batch.timezone or 'UTC'}"
+        start = f" · {shown.local_iso[:16].replace('T', ' ')} {clean(batch.timezone or 'UTC')}"
     total = batch.total or batch.total_task_count or 0
-    return f"- {batch.batch_call_id[:64]} · {quote(batch.name, 60)} · {batch.status}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up"
+    return f"- {clean(batch.batch_call_id)} · {quote(batch.name, 60)} · {clean(batch.status, 20)}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up"
 
 
 LISTED_FIELDS = ("batch_call_id", "name", "status", "scheduled_timestamp", "timezone", "total", "sent", "picked_up", "completed", "agent_id")
@@ -98,8 +98,7 @@ LISTED_FIELDS = ("batch_call_id", "name", "status", "scheduled_timestamp", "time
 
 def listed(batch: BatchCall) -> dict[str, Any]:
     """A batch as a list shows it: the facts a person asks about, text from Zudu cut short (get_batch_call has the rest)."""
-    facts = batch.model_dump(include=set(LISTED_FIELDS))
-    return {key: value[:64] if isinstance(value, str) else value for key, value in facts.items()}
+    return clean_facts(batch.model_dump(include=set(LISTED_FIELDS)))
 
 
 # ---- tools ------------------------------------------------------------------------------------
@@ -180,10 +179,10 @@ def list_batch_call_tasks_tool(backend: Backend):
         limit: Annotated[int, Field(ge=1, le=MAX_SHOWN, description="Per page.")] = MAX_SHOWN,
     ) -> CallToolResult:
         tasks = await all_tasks(backend, batch_call_id)
-        counts = Counter(task.status or "UNKNOWN" for task in tasks)
+        counts = Counter(clean(task.status or "UNKNOWN", 20) for task in tasks)
         failures = Counter(task.error_message or "no reason given" for task in tasks if task.status == "FAILED")
         samples = {
-            reason: [t.to_number or "(no number)" for t in tasks if t.status == "FAILED" and (t.error_message or "no reason given") == reason][:3]
+            reason: [clean(t.to_number or "(no number)", 20) for t in tasks if t.status == "FAILED" and (t.error_message or "no reason given") == reason][:3]
             for reason in failures
         }
         chosen = [task for task in tasks if status is None or task.status == status]
@@ -198,7 +197,7 @@ def list_batch_call_tasks_tool(backend: Backend):
         label = status or "all"
         if shown:
             lines.append(f"Showing {label} {page * limit + 1}-{page * limit + len(shown)} of {len(chosen)}:")
-            lines += [f"- {t.to_number} {t.status}" + (f": {quote(t.error_message, 60)}" if t.error_message else "") for t in shown]
+            lines += [f"- {clean(t.to_number, 20)} {clean(t.status, 20)}" + (f": {quote(t.error_message, 60)}" if t.error_message else "") for t in shown]
         else:
             lines.append(f"No {label} tasks on page {page}.")
         if (page + 1) * limit < len(chosen):

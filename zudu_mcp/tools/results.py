@@ -45,25 +45,47 @@ def size_of(text: str, content: dict[str, Any]) -> int:
     return len(text.encode()) + len(json.dumps(content, ensure_ascii=False, default=str).encode())
 
 
+ACTIONS = ("confirmation_token", "resend_token", "next_call")  # never handed on without the words they confirm
+KEPT_WHEN_TIGHT = ("ok", "code", "sandbox")
+
+
 def cut_to_bound(text: str, content: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The last guard of the bound (the tools page their lists to fit): whole lines while they fit, the facts
-    that are single values, and a note saying so. Lists in the facts are dropped: the text still names them."""
-    facts = {key: value for key, value in content.items() if key != "message" and not isinstance(value, list | dict)}
+    """The last guard of the bound (the tools page their lists to fit): lines while they fit (the last one
+    shortened), the single-valued facts shortened, the «» note, and a note saying so.
+
+    Lists in the facts are dropped (the text still names them), and so is a confirmation token: a
+    person must never be asked to approve a plan whose words were cut.
+    """
+    facts: dict[str, Any] = {
+        key: value[:200] if isinstance(value, str) else value
+        for key, value in content.items()
+        if key != "message" and key not in ACTIONS and not isinstance(value, list | dict)
+    }
+    if len(json.dumps(facts, ensure_ascii=False, default=str).encode()) > MAX_RESULT_BYTES // 4:
+        facts = {key: facts[key] for key in KEPT_WHEN_TIGHT if key in facts}
     facts["cut"] = True
-    budget = (MAX_RESULT_BYTES - len(json.dumps(facts, ensure_ascii=False, default=str).encode()) - 2 * len(CUT_NOTE.encode()) - 64) // 2
+    notes = [NOTE] if NOTE in text else []  # whatever is cut, the «» note stays
+    notes.append(
+        CUT_NOTE
+        if not any(key in content for key in ACTIONS)
+        else CUT_NOTE + " The plan is not shown whole, so it cannot be confirmed: preview it again with a shorter list or fewer details."
+    )
+    lines = [line for line in text.splitlines() if line != NOTE]
+    budget = (MAX_RESULT_BYTES - len(json.dumps(facts, ensure_ascii=False, default=str).encode()) - 2 * len("\n".join(notes).encode()) - 64) // 3
     kept: list[str] = []
     used = 0
-    for line in text.splitlines():
-        size = len(line.encode()) + 1
-        if used + size > budget:
+    for line in lines:  # a line's JSON escapes can double it: a third of what is left, for the text and the message
+        if used + len(line.encode()) + 1 > budget:
+            room = budget - used - 1
+            if room > 40:
+                kept.append(line.encode()[:room].decode(errors="ignore") + "…")
             break
         kept.append(line)
-        used += size
-    tail = [NOTE, CUT_NOTE] if NOTE in text else [CUT_NOTE]  # whatever is cut, the «» note stays
+        used += len(line.encode()) + 1
     while True:
-        cut = "\n".join([*kept, *tail])
+        cut = "\n".join([*kept, *notes])
         bounded = {**facts, "message": cut}
-        if size_of(cut, bounded) <= MAX_RESULT_BYTES or not kept:  # the estimate above counted JSON escapes as one byte
+        if size_of(cut, bounded) <= MAX_RESULT_BYTES or not kept:
             return cut, bounded
         kept.pop()
 

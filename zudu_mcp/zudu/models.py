@@ -94,6 +94,16 @@ def lowercase(value: Any) -> Any:
 PhoneNumber = Annotated[str, AfterValidator(check_e164), Field(json_schema_extra={"pattern": E164_PATTERN})]
 ClockTime = Annotated[str, AfterValidator(check_hhmm), Field(json_schema_extra={"pattern": HHMM_PATTERN})]
 TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
+
+
+def known_zone_or_none(value: object) -> str | None:
+    """Zudu's own answers: a zone name this server cannot read shows as none instead of failing the answer."""
+    try:
+        return check_timezone(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 AgentId = Annotated[str, AfterValidator(check_agent_id), Field(json_schema_extra={"pattern": AGENT_ID_PATTERN})]
 VariableText = Annotated[str, BeforeValidator(dynamic_variable_to_text)]
 BatchStatus = Literal["draft", "scheduled", "sent"]
@@ -258,7 +268,7 @@ class BatchCall(BaseModel):
     organization_id: str | None = None
     status: Status = None
     error: str | None = None
-    timezone: str | None = None
+    timezone: Annotated[str | None, BeforeValidator(known_zone_or_none)] = None  # a zone Zudu names that we cannot read is no zone
     scheduled_timestamp: Timestamp = None
     created_timestamp: Timestamp = Field(default=None, validation_alias=AliasChoices("created_timestamp", "created_at", "createdAt", "created"))
     last_sent_timestamp: Timestamp = None
