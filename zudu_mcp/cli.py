@@ -173,15 +173,18 @@ def stop_at_once(signum: int, frame: object) -> None:
 
 
 def serve(settings) -> int:
+    import gc
     import signal
 
-    from zudu_mcp.server import create_server
+    gc.disable()  # the SDK and the tools are hundreds of thousands of objects that live as long as the process:
+    from zudu_mcp.server import create_server  # no collection walks them while they load (settle_heap turns it back on)
 
     logging.getLogger().setLevel(settings.log_level)
     signal.signal(signal.SIGINT, stop_at_once)
     try:
         server = create_server(settings)
     except ValueError as exc:
+        gc.enable()
         sys.stderr.write(f"zudu-mcp: configuration error: {exc}\n")
         return 2
     if sys.stdin.isatty():
@@ -199,6 +202,7 @@ def settle_heap() -> None:
     import gc
 
     gc.freeze()
+    gc.enable()
 
 
 def warn_without_credentials(settings) -> None:
