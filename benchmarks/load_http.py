@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from mcp import Client
@@ -87,7 +88,8 @@ def call_for(i: int, batch_id: str) -> tuple[str, dict]:
     ][i % 3]
 
 
-async def one_client(url: str, calls: int, batch_id: str, latencies: list[float], errors: list[str]) -> None:
+async def one_client(url: Any, calls: int, batch_id: str, latencies: list[float], errors: list[str]) -> None:
+    """`url`: what Client takes (a URL, or a transport with its own HTTP client, as the OAuth run's)."""
     async with Client(url, mode="legacy") as client:
         for i in range(calls):
             name, args = call_for(i, batch_id)

@@ -30,13 +30,13 @@ from pathlib import Path
 
 import httpx
 import httpx2
-from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load_http import call_for, free_port, stop, wait_for  # noqa: E402
+from benchmarks.load_http import free_port, stop, wait_for  # noqa: E402
+from benchmarks.load_http import one_client as plain_client  # noqa: E402
 from tests.oidc.harness import MODULES, SCRIPT, node, unavailable  # noqa: E402
 from zudu_mcp.demo import seed_request_for_tomorrow  # noqa: E402
 from zudu_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_API_SECRET  # noqa: E402
@@ -91,17 +91,7 @@ def start_instance(env: dict[str, str], workers: int) -> tuple[subprocess.Popen,
 async def one_client(url: str, token: str, calls: int, batch_id: str, latencies: list[float], errors: list[str]) -> None:
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=120)
     try:
-        async with Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
-            for i in range(calls):
-                name, args = call_for(i, batch_id)
-                started = time.perf_counter()
-                try:
-                    result = await client.call_tool(name, args)
-                    if result.is_error:
-                        errors.append(f"{name}: {result.content[0].text[:120]}")
-                except Exception as exc:  # counted, not raised: the run reports every failure
-                    errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                latencies.append((time.perf_counter() - started) * 1000)
+        await plain_client(streamable_http_client(url, http_client=http), calls, batch_id, latencies, errors)
     except Exception as exc:
         errors.append(f"session: {type(exc).__name__}: {exc}")
     finally:
