@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import compileall
+import copy
 import json
 import sys
 import threading
@@ -234,6 +235,28 @@ class Sleeps(list):
 def live_server(double: ZuduDouble, *, now: datetime = SEED_NOW, timeout: float = 5.0, sleep: Sleeps | None = None):
     settings = Settings(api_key=API_KEY, api_secret=API_SECRET, base_url=double.url, timeout_seconds=timeout, mcp_tools=every_tool())
     return create_server(backend=Backend(settings, clock=lambda: now, sleep=sleep))
+
+
+def double_server(double: ZuduDouble, **settings: Any):
+    """A server on the Zudu double with exactly these settings (and the fixed clock of SEED_NOW)."""
+    options = {"api_key": API_KEY, "api_secret": API_SECRET, "base_url": double.url} | settings
+    return create_server(backend=Backend(Settings(**options), clock=lambda: SEED_NOW))
+
+
+def campaign_without_tasks(**changes: Any) -> dict[str, Any]:
+    """Zudu's documented example without its inline recipients (a test gives its own list)."""
+    from zudu_mcp.demo import SEED_REQUEST
+
+    base = copy.deepcopy(SEED_REQUEST)
+    base.pop("tasks")
+    return base | changes
+
+
+def result_size(result: Any) -> int:
+    """What the 8 KB bound counts: the text and the structured content together."""
+    from zudu_mcp.tools.results import size_of
+
+    return size_of("".join(block.text for block in result.content if hasattr(block, "text")), result.structured_content or {})
 
 
 def sandbox_server(*, now: datetime = SEED_NOW):

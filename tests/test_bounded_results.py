@@ -7,38 +7,19 @@ grouped with a few examples, and where to read the rest, and stays under the bou
 
 from __future__ import annotations
 
-import copy
-import json
 from pathlib import Path
 
 import pytest
 from mcp import Client
 
-from tests.conftest import API_KEY, API_SECRET, SEED_NOW, Reply, ZuduDouble, text_of
-from zudu_mcp.backend import Backend
-from zudu_mcp.config import Settings
-from zudu_mcp.demo import SEED_REQUEST
-from zudu_mcp.server import create_server
+from tests.conftest import Reply, ZuduDouble, text_of
+from tests.conftest import campaign_without_tasks as arguments
+from tests.conftest import double_server as server
+from tests.conftest import result_size as size
 
 pytestmark = pytest.mark.anyio
 BOUND = 8 * 1024
 ROWS = 30_000
-
-
-def size(result) -> int:
-    text = "".join(block.text for block in result.content if hasattr(block, "text"))
-    return len(text.encode()) + len(json.dumps(result.structured_content, ensure_ascii=False).encode())
-
-
-def server(double: ZuduDouble, **settings):
-    settings = {"api_key": API_KEY, "api_secret": API_SECRET, "base_url": double.url} | settings
-    return create_server(backend=Backend(Settings(**settings), clock=lambda: SEED_NOW))
-
-
-def arguments(**changes) -> dict:
-    base = copy.deepcopy(SEED_REQUEST)
-    base.pop("tasks")
-    return base | changes
 
 
 def write_messy_list(path: Path) -> None:

@@ -8,18 +8,11 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.conftest import API_KEY, API_SECRET, SEED_NOW, ZuduDouble, text_of
-from zudu_mcp.backend import Backend
-from zudu_mcp.config import Settings
-from zudu_mcp.server import create_server
+from tests.conftest import ZuduDouble, text_of
+from tests.conftest import double_server as server
 
 pytestmark = pytest.mark.anyio
 LISTED, OTHER, FROM_FILE = "+919600011957", "+919445216009", "+919812345678"
-
-
-def server(double: ZuduDouble, **settings):
-    options = dict(api_key=API_KEY, api_secret=API_SECRET, base_url=double.url) | settings
-    return create_server(backend=Backend(Settings(**options), clock=lambda: SEED_NOW))
 
 
 def create_arguments(*numbers: str) -> dict:

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 from mcp import Client
 
-from tests.conftest import API_KEY, API_SECRET, SEED_NOW, Reply, ZuduDouble, text_of
-from zudu_mcp.backend import Backend
-from zudu_mcp.config import Settings
+from tests.conftest import Reply, ZuduDouble, text_of
+from tests.conftest import campaign_without_tasks as arguments
+from tests.conftest import double_server as server
 from zudu_mcp.demo import SEED_REQUEST
-from zudu_mcp.server import create_server
 
 pytestmark = pytest.mark.anyio
-
-
-def server(double: ZuduDouble, **settings):
-    settings = {"api_key": API_KEY, "api_secret": API_SECRET, "base_url": double.url} | settings
-    return create_server(backend=Backend(Settings(**settings), clock=lambda: SEED_NOW))
-
-
-def arguments(**changes) -> dict:
-    base = copy.deepcopy(SEED_REQUEST)
-    base.pop("tasks")
-    return base | changes
 
 
 def write_list(path: Path, rows: int) -> None:
