@@ -95,7 +95,7 @@ def build_tool(spec: ToolSpec, backend: Backend) -> Tool:
     if template.resolved_params:  # this backend's resolver, not the one the template was built with
         from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 
-        resolved = {"confirmation": (get_args(consent)[1], True)} if arg_model is not None else dict(find_resolved_parameters(reporting_zudu_errors))
+        resolved = consent_resolver(consent) if arg_model is not None else dict(find_resolved_parameters(reporting_zudu_errors))
         names = {field.alias or name for name, field in template.fn_metadata.arg_model.model_fields.items()}
         tool.resolved_params, tool.resolver_plans = resolved, build_resolver_plans(resolved, names)
     return tool
@@ -126,12 +126,17 @@ def tool_template(spec: ToolSpec, fn: Any, arg_model: type[BaseModel] | None, co
     return tool
 
 
+def consent_resolver(consent: Any) -> dict[str, Any]:
+    """A model tool's consent parameter (Annotated[..., Resolve(ask)]) as the SDK's resolved parameters."""
+    return {"confirmation": (get_args(consent)[1], True)}
+
+
 def model_tool(spec: ToolSpec, fn: Any, arg_model: type[BaseModel], consent: Any) -> Tool:
     """A tool whose arguments are one pydantic model (the campaign), not a function signature."""
     from mcp.server.mcpserver.resolve import build_resolver_plans
     from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 
-    resolved = {"confirmation": (get_args(consent)[1], True)} if consent is not None else {}
+    resolved = consent_resolver(consent) if consent is not None else {}
     return CheckedTool(
         fn=fn,
         name=spec.name,
