@@ -41,7 +41,6 @@ from zudu_mcp.zudu.models import (
 BatchIdArgument = Annotated[BatchCallId, Field(description="batch_call_... (any part of a split campaign).")]
 TaskStatus = Literal["PENDING", "CALLING", "COMPLETED", "FAILED"]
 MAX_REASONS = 5  # failure reasons a result names; the rest are counted
-MAX_TASKS_FETCHED = 1000  # a batch holds at most 1000 tasks: 10 pages of 100
 MAX_SHOWN = 10  # items a list result shows: with the text twice (content and structured `message`) that is what fits in 8 KB
 
 NEXT_STEPS = {
@@ -159,16 +158,10 @@ def list_batch_calls_tool(backend: Backend):
 
 
 async def all_tasks(backend: Backend, batch_call_id: str) -> list[BatchTask]:
-    """Every task (at most 1000, in pages of 100): counts and failure groups need the whole batch."""
-    tasks: list[BatchTask] = []
-    page = 0
-    while len(tasks) < MAX_TASKS_FETCHED:
-        found, chunk = await backend.client().list_tasks(batch_call_id, page=page, limit=100)
-        tasks += chunk
-        if not found.has_next_page or not chunk:
-            break
-        page += 1
-    return tasks
+    """Every task (at most 1000): counts and failure groups need the whole batch."""
+    from zudu_mcp.outcomes import tasks_of
+
+    return await tasks_of(backend.client(), batch_call_id)
 
 
 def list_batch_call_tasks_tool(backend: Backend):
