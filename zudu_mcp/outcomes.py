@@ -19,7 +19,7 @@ import anyio
 
 from zudu_mcp.untrusted import quote
 from zudu_mcp.zudu.errors import AuthenticationFailed, CredentialsMissing, NotFound, ZuduError
-from zudu_mcp.zudu.models import END_REASON_OUTCOMES, BatchCall, BatchTask, Call
+from zudu_mcp.zudu.models import E164_PATTERN, END_REASON_OUTCOMES, BatchCall, BatchTask, Call
 
 if TYPE_CHECKING:
     from zudu_mcp.zudu.client import ZuduClient
@@ -39,7 +39,7 @@ PAGE_SIZE = 25
 MAX_DETAIL_CALLS = 5
 MAX_TRANSCRIPT_LINES = 12
 MAX_LINE_CHARS = 200
-E164 = re.compile(r"^\+[1-9]\d{5,14}$")
+E164 = re.compile(E164_PATTERN)
 
 
 @dataclass(frozen=True)
