@@ -63,9 +63,8 @@ def read_numbers(values: Iterable[str], default_region: str | None) -> Reading:
         except InvalidNumber as exc:
             refused.append((value, str(exc)))
             continue
-        if e164 not in numbers:
-            numbers.append(e164)
-    return Reading(numbers, refused)
+        numbers.append(e164)
+    return Reading(list(dict.fromkeys(numbers)), refused)  # each once, in order (a set lookup: files can be large)
 
 
 class DoNotCall:
