@@ -174,11 +174,13 @@ def plan_body(plan: StoredPlan, state: PartState, tasks: str | None) -> bytes:
 
     if tasks is None:
         raise OutcomeUnknown("The recipients of this part are no longer stored; it may already exist: check list_batch_calls.")
-    fields = plan.doc["settings"] | {"name": state.name}
-    cut = WIRE_ORDER.index("tasks")
-    before = [json.dumps(key) + ":" + json.dumps(fields[key], ensure_ascii=False, separators=(",", ":")) for key in WIRE_ORDER[:cut] if key in fields]
-    after = [json.dumps(key) + ":" + json.dumps(fields[key], ensure_ascii=False, separators=(",", ":")) for key in WIRE_ORDER[cut + 1 :] if key in fields]
-    return ("{" + ",".join([*before, '"tasks":' + tasks, *after]) + "}").encode()
+    fields = plan.doc["settings"] | {"name": state.name, "tasks": None}
+    pairs = [
+        '"tasks":' + tasks if key == "tasks" else json.dumps(key) + ":" + json.dumps(fields[key], ensure_ascii=False, separators=(",", ":"))
+        for key in WIRE_ORDER
+        if key in fields
+    ]
+    return ("{" + ",".join(pairs) + "}").encode()
 
 
 async def renew_lease(journal: Journal, handle: str, index: int, lease_seconds: float) -> None:
