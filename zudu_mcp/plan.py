@@ -220,28 +220,27 @@ def plan_create(
         findings.append(Finding("agent", f"agent {agent.shown()} matched by its name"))
     timing = plan_time(campaign, context, findings)
     sources = {key: getattr(campaign, key) for key in ("tasks", "recipients_csv", "recipients_file")}
-    given_arguments, chosen = given, [key for key, value in sources.items() if value is not None]
+    chosen = [key for key, value in sources.items() if value is not None]
     if len(chosen) != 1:
         raise Refusal(
             "send the recipients in exactly one of tasks, recipients_csv or recipients_file" + (f" (got {', '.join(chosen)})." if chosen else "."), "recipients"
         )
     region, region_source = choose_region(campaign.default_region, from_number, settings)
     zone_region = region_of_zone(timing["timezone"]) if timing["timezone"] else None
-    given_args = given_args_of(campaign, given_arguments)
+    given_args = given if given is not None else campaign.given()
     ident = ident or identity("create_batch_call", context.account, given_args)
     value = given_args["tasks"] if chosen[0] == "tasks" else sources[chosen[0]]  # the same dicts, already dumped (rows copy them)
     rows, source = context.read_rows(chosen[0], value, campaign.phone_column)
     report = RecipientReport()
     recipients = normalise(rows, from_number=from_number, default_region=region, other_region=zone_region, report=report)
-    skipped = [0]
     if context.suppressed is not None:
-        recipients = without_suppressed(recipients, context.suppressed, report, skipped)
+        recipients = without_suppressed(recipients, context.suppressed, report)
     settings_body = wire_settings(campaign, agent, from_number, timing)
     parts = store_parts(recipients, store_part)
-    if skipped[0]:
-        findings.append(Finding("do_not_call", f"{skipped[0]} skipped: on the do-not-call list", warning=True))
+    if report.do_not_call:
+        findings.append(Finding("do_not_call", f"{report.do_not_call} skipped: on the do-not-call list", warning=True))
         if not report.kept:
-            raise Refusal(f"every recipient ({skipped[0]}) is on the do-not-call list: nobody would be called.", "no_recipients")
+            raise Refusal(f"every recipient ({report.do_not_call}) is on the do-not-call list: nobody would be called.", "no_recipients")
     if not report.kept:
         raise Refusal(
             "no usable recipient in the list. " + " ".join(f.text for f in recipient_findings(report, source, region, region_source)), "no_recipients"
@@ -275,7 +274,7 @@ def plan_create(
         "agent": {"agent_id": agent.agent_id, "name": agent.name},
         "from_number": from_number,
         "problems": {"refused": report.refused, "duplicates": report.duplicates, "by_reason": dict(report.reasons)},
-        "do_not_call": skipped[0],
+        "do_not_call": report.do_not_call,
         "zones": dict(report.zones),
         "quiet_hours": campaign.quiet_hours.to_wire() if campaign.quiet_hours else None,
         "digest": digest([part.body_hash for part in parts]),
@@ -284,10 +283,6 @@ def plan_create(
     plan = Plan("create_batch_call", ident.intent, summary, findings, doc, parts)
     doc["fields"] = ident.fields
     return plan
-
-
-def given_args_of(campaign: Campaign, given: dict[str, Any] | None) -> dict[str, Any]:
-    return given if given is not None else campaign.given()
 
 
 def plan_time(campaign: Campaign, context: Context, findings: list[Finding]) -> dict[str, Any]:
@@ -390,15 +385,13 @@ def store_parts(tasks: Iterator[dict[str, Any]], store_part: Callable[[Part], No
     return parts
 
 
-def without_suppressed(
-    tasks: Iterator[dict[str, Any]], suppressed: Callable[[str], bool], report: RecipientReport, skipped: list[int]
-) -> Iterator[dict[str, Any]]:
+def without_suppressed(tasks: Iterator[dict[str, Any]], suppressed: Callable[[str], bool], report: RecipientReport) -> Iterator[dict[str, Any]]:
     """Drops numbers on the do-not-call list as they stream; they no longer count as kept (nor in their zone)."""
     from zudu_mcp.recipients.phones import zone_of
 
     for task in tasks:
         if suppressed(task["to_number"]):
-            skipped[0] += 1
+            report.do_not_call += 1
             report.kept -= 1
             zone = zone_of(task["to_number"])
             if zone and report.zones.get(zone):

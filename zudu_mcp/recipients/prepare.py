@@ -37,6 +37,7 @@ class RecipientReport:
     """What happened to a list, filled while its rows stream: bounded whatever the list's size."""
 
     kept: int = 0
+    do_not_call: int = 0  # kept by normalise, then skipped: on the do-not-call list (plan.without_suppressed)
     refused: int = 0  # invalid numbers, the caller number, variables over 5 KB
     duplicates: int = 0
     examples: list[Rejection] = field(default_factory=list)  # the first MAX_EXAMPLES problems, in line order
