@@ -64,7 +64,7 @@ def when(batch: BatchCall, backend: Backend) -> str:
 
 
 def progress_report(batch: BatchCall, backend: Backend) -> list[str]:
-    total = batch.total or batch.total_task_count or 0
+    total = batch.recipients
     status = batch.status or "unknown"
     lines = [f"Batch {clean(batch.batch_call_id)} {quote(batch.name)}: {clean(status, 20)}"]
     lines.append(f"{'Starts' if status in ('draft', 'scheduled') else 'Started'}: {when(batch, backend)}")
@@ -88,7 +88,7 @@ def batch_line(batch: BatchCall, backend: Backend) -> str:
     if batch.scheduled_timestamp:
         shown = describe_instant(batch.scheduled_timestamp, batch.timezone or "UTC", backend.now())
         start = f" · {shown.local_iso[:16].replace('T', ' ')} {clean(batch.timezone or 'UTC')}"
-    total = batch.total or batch.total_task_count or 0
+    total = batch.recipients
     return f"- {clean(batch.batch_call_id)} · {quote(batch.name, 60)} · {clean(batch.status, 20)}{start} · {total} recipients, {batch.sent or 0} dialed, {batch.picked_up or 0} picked up"
 
 
@@ -226,7 +226,7 @@ class Targets:
 
     @property
     def recipients(self) -> int:
-        return sum(b.total or b.total_task_count or 0 for b in self.batches)
+        return sum(b.recipients for b in self.batches)
 
     def title(self) -> str:
         first = self.batches[0]

@@ -247,7 +247,7 @@ async def wait_for(ctx: Context, backend: Backend, batch_call_id: str, timeout_s
 
 
 def progress_text(batches: list[Any]) -> str:
-    total = sum(b.total or b.total_task_count or 0 for b in batches)
+    total = sum(b.recipients for b in batches)
     over = sum(b.completed or 0 for b in batches)
     return f"{', '.join(sorted({b.status or 'unknown' for b in batches}))}: {over} of {total} calls over"
 

@@ -281,6 +281,11 @@ class BatchCall(BaseModel):
     is_paused: bool | None = None
     paused_at: Timestamp = None
 
+    @property
+    def recipients(self) -> int:
+        """How many people the batch calls: Zudu's pages name it `total` or `total_task_count`."""
+        return self.total or self.total_task_count or 0
+
 
 def unwrap(payload: Any) -> Any:
     """Most Zudu pages wrap results as {"status", "message", "error", "data"}; the create page does not."""
